@@ -1,0 +1,58 @@
+// Builds every bundle of the project. Node parts and browser parts are bundled separately:
+//   dist/cli.mjs, dist/build-model.mjs   Node command lines
+//   dist/extension.js                    VS Code extension host (CommonJS, `vscode` external)
+//   dist/webview.js                      the webview (browser ESM, onnxruntime-web/webgpu inside)
+//   out/test/**/*.test.mjs               test files, run by `node --test`
+// Usage: node esbuild.mjs [--quiet] [--watch]
+import * as esbuild from 'esbuild';
+import { existsSync, readdirSync, statSync, mkdirSync, copyFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const quiet = process.argv.includes('--quiet');
+const watch = process.argv.includes('--watch');
+
+function findTests(dir, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) findTests(path, out);
+    else if (name.endsWith('.test.ts') || (dir.includes('extension-suite') && name.endsWith('.ts'))) out.push(path);
+  }
+  return out;
+}
+
+const nodeCommon = {
+  bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: quiet ? 'error' : 'info',
+  packages: 'external',
+};
+
+const builds = [
+  { ...nodeCommon, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', format: 'esm', outExtension: { '.js': '.mjs' },
+    banner: { js: '#!/usr/bin/env node' } },
+  { ...nodeCommon, entryPoints: { 'build-model': 'src/builder/main.ts' }, outdir: 'dist', format: 'esm', outExtension: { '.js': '.mjs' } },
+  { ...nodeCommon, packages: undefined, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', format: 'cjs',
+    external: ['vscode'] },
+  { bundle: true, platform: 'browser', target: 'chrome120', format: 'esm', sourcemap: 'linked', logLevel: quiet ? 'error' : 'info',
+    entryPoints: { webview: 'src/webview/main.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: findTests('test').map((p) => ({ in: p, out: relative('test', p).replace(/\.ts$/, '') })),
+    outdir: 'out/test', format: 'esm', outExtension: { '.js': '.mjs' } },
+].filter((b) => {
+  const entries = Array.isArray(b.entryPoints) ? b.entryPoints.map((e) => e.in) : Object.values(b.entryPoints);
+  return entries.length > 0 && entries.every((e) => existsSync(e));
+});
+
+// The webview loads onnxruntime-web's WASM binaries from the extension's own folder.
+function copyOrtWasm() {
+  const from = 'node_modules/onnxruntime-web/dist';
+  mkdirSync('dist/ort', { recursive: true });
+  for (const f of readdirSync(from)) {
+    if (/^ort-wasm-simd-threaded(\.asyncify)?\.(wasm|mjs)$/.test(f)) copyFileSync(join(from, f), join('dist/ort', f));
+  }
+}
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  copyOrtWasm();
+}
