@@ -1,0 +1,100 @@
+// Preprocessing (docs/model-spec.md, section 7): compositing, box resize, letterbox geometry,
+// normalisation, tiles and video frame sampling.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import type { PreprocessSpec } from '../../src/flamingo/manifest';
+import {
+  compositeOver, imageViews, letterboxSize, resizeBox, sampleVideoFrames, subsample, toPixels, videoViews, type RgbaImage, type RgbImage,
+} from '../../src/flamingo/preprocess';
+
+const spec = (over: Partial<PreprocessSpec> = {}): PreprocessSpec => ({
+  image_size: [8, 8], resize: 'letterbox', pad_rgb: [255, 255, 255], mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5],
+  tiles: null, max_frames: 4, video_fps: 1, ...over,
+});
+
+function solid(width: number, height: number, rgba: [number, number, number, number]): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let i = 0; i < width * height; i++) data.set(rgba, i * 4);
+  return { width, height, data };
+}
+const pixel = (img: RgbImage, x: number, y: number) => [...img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3)];
+
+test('alpha is composited over the pad colour', () => {
+  const rgb = compositeOver(solid(1, 1, [0, 100, 200, 51]), [255, 255, 255]);
+  // (c*51 + 255*204) / 255 = c/5 + 204
+  assert.deepEqual([...rgb.data], [204, 224, 244]);
+  assert.throws(() => compositeOver({ width: 2, height: 2, data: new Uint8Array(15) }, [0, 0, 0]), /needs 16 bytes, got 15/);
+});
+
+test('box resize averages whole blocks, rounding to nearest', () => {
+  // 4x1 -> 2x1: each output is the mean of two neighbours.
+  const img: RgbImage = { width: 4, height: 1, data: Uint8Array.from([0, 0, 0, 1, 10, 255, 2, 20, 0, 4, 40, 0]) };
+  assert.deepEqual([...resizeBox(img, 2, 1).data], [1, 5, 128, 3, 30, 0]);
+});
+
+test('box resize matches PIL Image.BOX byte for byte (when python3 with PIL is present)', (t) => {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import PIL'], { encoding: 'utf8' });
+  if (probe.status !== 0) { t.skip('skipped: /usr/bin/python3 with PIL is not available'); return; }
+  const cases = [[7, 5, 3, 2], [50, 30, 16, 16], [3, 3, 8, 5], [97, 13, 20, 7]];
+  let seed = 7;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256;
+  for (const [w, h, W, H] of cases) {
+    const data = Uint8Array.from({ length: w * h * 3 }, rand);
+    const script = `import sys\nfrom PIL import Image\nd=bytes.fromhex(sys.stdin.read())\nsys.stdout.write(Image.frombytes('RGB',(${w},${h}),d).resize((${W},${H}),Image.BOX).tobytes().hex())`;
+    const py = spawnSync('/usr/bin/python3', ['-c', script], { input: Buffer.from(data).toString('hex'), encoding: 'utf8' });
+    assert.equal(py.status, 0, py.stderr);
+    assert.equal(Buffer.from(resizeBox({ width: w, height: h, data }, W, H).data).toString('hex'), py.stdout, `${w}x${h} -> ${W}x${H}`);
+  }
+});
+
+test('letterbox keeps the aspect ratio, scaling down or up to fit', () => {
+  assert.deepEqual(letterboxSize(64, 32, 8, 8), [8, 4]);
+  assert.deepEqual(letterboxSize(32, 64, 8, 8), [4, 8]);
+  assert.deepEqual(letterboxSize(2, 1, 8, 8), [8, 4]);
+  assert.deepEqual(letterboxSize(1000, 1, 8, 8), [8, 1]);
+  assert.deepEqual(letterboxSize(5, 2, 8, 8), [8, 3]);  // 3.2
+  assert.deepEqual(letterboxSize(16, 5, 8, 8), [8, 2]); // 2.5 rounds to even, as Python's round
+});
+
+test('letterbox places the image top-left and pads the rest', () => {
+  const [view] = imageViews(solid(64, 32, [10, 20, 30, 255]), spec());
+  assert.equal(view.width, 8);
+  assert.equal(view.height, 8);
+  for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) assert.deepEqual(pixel(view, x, y), y < 4 ? [10, 20, 30] : [255, 255, 255], `(${x}, ${y})`);
+  const [stretched] = imageViews(solid(64, 32, [10, 20, 30, 255]), spec({ resize: 'stretch' }));
+  assert.deepEqual(pixel(stretched, 7, 7), [10, 20, 30]);
+});
+
+test('normalisation: (v/255 - mean) / std, channel planes [F, 3, H, W]', () => {
+  const s = spec({ image_size: [1, 1], mean: [0, 0.5, 1], std: [1, 0.5, 2] });
+  const pixels = toPixels([{ width: 1, height: 1, data: Uint8Array.from([255, 0, 51]) }, { width: 1, height: 1, data: Uint8Array.from([0, 255, 255]) }], s);
+  const expected = [1, -1, (0.2 - 1) / 2, 0, 1, 0];
+  pixels.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `value ${i}: ${v} vs ${expected[i]}`));
+});
+
+test('tiles: the global view, then rows x cols tiles in row-major order', () => {
+  // A 16x16 image with four coloured 8x8 quadrants, 2x2 tiles of 8x8.
+  const img = solid(16, 16, [0, 0, 0, 255]);
+  const colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]];
+  for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) img.data.set(colours[(y < 8 ? 0 : 2) + (x < 8 ? 0 : 1)], (y * 16 + x) * 4);
+  const views = imageViews(img, spec({ tiles: { rows: 2, cols: 2, global: true } }));
+  assert.equal(views.length, 5);
+  assert.deepEqual(pixel(views[0], 0, 0), colours[0]);
+  assert.deepEqual(pixel(views[0], 7, 7), colours[3]);
+  for (let t = 0; t < 4; t++) {
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) assert.deepEqual(pixel(views[1 + t], x, y), colours[t], `tile ${t} (${x}, ${y})`);
+  }
+  assert.equal(imageViews(img, spec({ tiles: { rows: 1, cols: 3, global: false } })).length, 3);
+});
+
+test('video frames: sampled at fps from frame durations, then capped at max_frames', () => {
+  // Frames showing 0-500, 500-1500, 1500-4000 ms, 1 fps: t = 0, 1, 2, 3 s.
+  assert.deepEqual(sampleVideoFrames([500, 1000, 2500], 1, 8), [0, 1, 2, 2]);
+  assert.deepEqual(sampleVideoFrames([500, 1000, 2500], 2, 8), [0, 1, 1, 2, 2, 2, 2, 2]);
+  assert.deepEqual(sampleVideoFrames([100], 1, 8), [0]);
+  assert.deepEqual(sampleVideoFrames(new Array(20).fill(1000), 1, 4), [0, 5, 10, 15]);
+  assert.deepEqual(subsample(3, 8), [0, 1, 2]);
+  const frames = [0, 1, 2, 3, 4, 5].map((v) => solid(2, 2, [v, v, v, 255]));
+  assert.deepEqual(videoViews(frames, spec({ max_frames: 3 })).map((f) => pixel(f, 0, 0)[0]), [0, 2, 4]);
+});
