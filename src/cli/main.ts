@@ -69,6 +69,7 @@ function optionalNumber(v: string | undefined, name: string, ok: (n: number) => 
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') { process.stdout.write(`${USAGE}\n`); return; }
   if (command === 'describe') return describe(rest);
   throw new Error(command ? `unknown command "${command}"; ${USAGE}` : USAGE);
 }
