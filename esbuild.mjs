@@ -2,10 +2,11 @@
 //   dist/cli.mjs, dist/build-model.mjs   Node command lines
 //   dist/extension.js                    VS Code extension host (CommonJS, `vscode` external)
 //   dist/webview.js                      the webview (browser ESM, onnxruntime-web/webgpu inside)
+//   out/extension-suite/index.js         tests that run inside the VS Code extension host
 //   out/test/**/*.test.mjs               test files, run by `node --test`
 // Usage: node esbuild.mjs [--quiet] [--watch]
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, statSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const quiet = process.argv.includes('--quiet');
@@ -16,7 +17,7 @@ function findTests(dir, out = []) {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) findTests(path, out);
-    else if (name.endsWith('.test.ts') || (dir.includes('extension-suite') && name.endsWith('.ts'))) out.push(path);
+    else if (name.endsWith('.test.ts') && !dir.includes('extension-suite')) out.push(path);
   }
   return out;
 }
@@ -32,6 +33,13 @@ const builds = [
   { ...nodeCommon, entryPoints: { 'build-model': 'src/builder/main.ts' }, outdir: 'dist', format: 'esm', outExtension: { '.js': '.mjs' } },
   { ...nodeCommon, packages: undefined, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', format: 'cjs',
     external: ['vscode'] },
+  // The in-extension-host tests: CommonJS like the extension, loaded by VS Code as extensionTestsPath
+  // (test/e2e/extension-host.test.ts starts them).
+  { ...nodeCommon, packages: undefined, entryPoints: { index: 'test/extension-suite/index.ts' }, outdir: 'out/extension-suite', format: 'cjs',
+    external: ['vscode'] },
+  // The same suite in a downloaded desktop VS Code (@vscode/test-electron), where the network allows.
+  { ...nodeCommon, entryPoints: { electron: 'test/extension-suite/electron.ts' }, outdir: 'out/extension-suite', format: 'esm',
+    outExtension: { '.js': '.mjs' } },
   { bundle: true, platform: 'browser', target: 'chrome120', format: 'esm', sourcemap: 'linked', logLevel: quiet ? 'error' : 'info',
     entryPoints: { webview: 'src/webview/main.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: findTests('test').map((p) => ({ in: p, out: relative('test', p).replace(/\.ts$/, '') })),
@@ -41,13 +49,13 @@ const builds = [
   return entries.length > 0 && entries.every((e) => existsSync(e));
 });
 
-// The webview loads onnxruntime-web's WASM binaries from the extension's own folder.
+// The webview loads onnxruntime-web's WASM binary from the extension's own folder: only the one
+// its WebGPU build uses (the JS glue is bundled into dist/webview.js).
 function copyOrtWasm() {
   const from = 'node_modules/onnxruntime-web/dist';
   mkdirSync('dist/ort', { recursive: true });
-  for (const f of readdirSync(from)) {
-    if (/^ort-wasm-simd-threaded(\.asyncify)?\.(wasm|mjs)$/.test(f)) copyFileSync(join(from, f), join('dist/ort', f));
-  }
+  for (const f of readdirSync('dist/ort')) if (f !== 'ort-wasm-simd-threaded.asyncify.wasm') rmSync(join('dist/ort', f));
+  copyFileSync(join(from, 'ort-wasm-simd-threaded.asyncify.wasm'), 'dist/ort/ort-wasm-simd-threaded.asyncify.wasm');
 }
 
 if (watch) {

@@ -1,0 +1,178 @@
+// The engine inside the webview: loads the bundle with fetch, picks the backend (WebGPU when
+// an adapter exists, else WASM; WASM again if the GPU device is lost), and runs one request
+// at a time in arrival order, so answers never interleave.
+import * as ort from 'onnxruntime-web/webgpu';
+import { FlamingoModel, loadBundle, type FileSource, type Manifest, type PromptSegment, type Timings } from '../flamingo/index';
+import type { BackendChoice, EngineState, ModelLocation, RequestTimings } from '../extension/protocol';
+
+// The little of WebGPU used here (TypeScript's DOM library does not declare it).
+interface GpuAdapter { info?: { vendor: string; architecture: string; description: string; isFallbackAdapter?: boolean } }
+interface GpuDevice { lost: Promise<{ reason: string; message: string }> }
+const gpu = () => (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } }).gpu;
+
+export interface EngineConfig { model: ModelLocation; ortWasm: string; backend: BackendChoice }
+
+export interface RunOptions {
+  maxTokens: number;
+  temperature: number;
+  signal: AbortSignal;
+  onToken(text: string): void;
+}
+
+export class WebviewEngine {
+  private model: Promise<FlamingoModel> | undefined;
+  private config: EngineConfig | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly report: (s: EngineState) => void, private readonly log: (line: string) => void) {}
+
+  /** Loads the model when the location or backend changed (a no-op otherwise). */
+  configure(config: EngineConfig): void {
+    const same = this.config && this.config.model.baseUri === config.model.baseUri && this.config.backend === config.backend;
+    this.config = config;
+    if (same && this.model) return;
+    const previous = this.model;
+    this.model = this.enqueue(async () => {
+      await previous?.then((m) => m.dispose(), () => undefined);
+      return this.load(config, config.backend);
+    });
+    this.model.catch(() => undefined); // reported through `report`; requests see it too
+  }
+
+  get manifest(): Promise<Manifest> {
+    if (!this.model) return Promise.reject(new Error('no model is configured yet'));
+    return this.model.then((m) => m.manifest);
+  }
+
+  /** Runs `job` after every earlier job, with the loaded model. */
+  run<T>(job: (model: FlamingoModel) => Promise<T>): Promise<T> {
+    return this.enqueue(async () => {
+      if (!this.model) throw new Error('no model is configured yet');
+      return job(await this.model);
+    });
+  }
+
+  /**
+   * Streams one answer; returns its timings. Throws an AbortError when cancelled.
+   * @param receivedAt when the request arrived (performance.now()), for the time to first token
+   * @param decodeMs time spent decoding the request's media before this call
+   */
+  async generate(model: FlamingoModel, segments: PromptSegment[], o: RunOptions, receivedAt: number, decodeMs: number): Promise<RequestTimings> {
+    let first: number | undefined;
+    let timings: Timings | undefined;
+    for await (const delta of model.generate(segments, {
+      maxTokens: o.maxTokens, temperature: o.temperature, signal: o.signal, onTimings: (t) => { timings = t; },
+    })) {
+      first ??= performance.now();
+      o.onToken(delta);
+      // WASM inference resolves in microtasks only: without a real yield, no message (cancel),
+      // click (Stop) or repaint would get through until the whole answer is done.
+      await yieldToEventLoop();
+    }
+    const t = timings;
+    const decodeSteps = t ? t.generatedTokens - 1 : 0;
+    return {
+      firstTokenMs: (first ?? performance.now()) - receivedAt,
+      tokens: t?.generatedTokens ?? 0,
+      tokensPerSecond: t && t.decodeMs > 0 ? (decodeSteps * 1000) / t.decodeMs : 0,
+      stages: { decodeMedia: decodeMs, encode: t?.encodeMs ?? 0, prefill: t?.prefillMs ?? 0, decode: t?.decodeMs ?? 0 },
+    };
+  }
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(job);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async load(config: EngineConfig, backend: BackendChoice): Promise<FlamingoModel> {
+    const label = config.model.label;
+    const started = performance.now();
+    try {
+      // Only the .wasm location: with a folder prefix ort would import() its JS glue from there,
+      // which the CSP forbids; the glue is already bundled in.
+      ort.env.wasm.wasmPaths = { wasm: config.ortWasm };
+      ort.env.wasm.numThreads = 1; // no cross-origin isolation in a webview: no WASM threads
+      const providers = await executionProviders(backend);
+      const source = new FetchSource(config.model.baseUri, (loaded, total) => this.report({ state: 'loading', model: label, loadedBytes: loaded, totalBytes: total }));
+      this.report({ state: 'loading', model: label, loadedBytes: 0, totalBytes: 0 });
+      const bundle = await loadBundle(source);
+      const model = await FlamingoModel.create(bundle, ort, { executionProviders: providers });
+      const name = bundle.manifest.name || label;
+      const detail = await backendDetail(model.backend);
+      this.log(`model "${name}" loaded from ${label} in ${Math.round(performance.now() - started)} ms on ${model.backend} (${detail})`);
+      this.report({ state: 'ready', model: name, backend: model.backend === 'webgpu' ? 'webgpu' : 'wasm', detail });
+      if (model.backend === 'webgpu') this.watchDevice(config);
+      return model;
+    } catch (e) {
+      const message = (e as Error).message || String(e);
+      this.report({ state: 'failed', model: label, message });
+      throw new Error(`The model at ${label} could not be loaded: ${message}`);
+    }
+  }
+
+  /** A lost GPU device (driver reset, GPU process crash) reloads the model on WASM. */
+  private watchDevice(config: EngineConfig): void {
+    // env.webgpu.device resolves to the device ort created (a promise in onnxruntime-web 1.30).
+    const device = (ort.env.webgpu as unknown as { device?: Promise<GpuDevice | undefined> }).device;
+    void Promise.resolve(device).then((d) => d?.lost).then((info) => {
+      if (!info || this.config !== config || info.reason === 'destroyed') return;
+      this.log(`WebGPU device lost (${info.message || info.reason}); reloading the model on WASM`);
+      this.model = this.enqueue(() => this.load(config, 'wasm'));
+      this.model.catch(() => undefined);
+    }, () => undefined);
+  }
+}
+
+/**
+ * Lets the browser run the tasks queued meanwhile (input, messages, the workbench relaying our
+ * tokens: a same-site webview shares its renderer thread). A MessageChannel task, because
+ * scheduler.yield() resumes ahead of those tasks and setTimeout is clamped to 4 ms when nested.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
+
+/** Reads bundle files with fetch from a webview URI, counting bytes for the progress bar. */
+class FetchSource implements FileSource {
+  private total = 0;
+  private loaded = 0;
+  constructor(private readonly base: string, private readonly progress: (loaded: number, total: number) => void) {}
+
+  async read(relPath: string): Promise<Uint8Array> {
+    const res = await fetch(this.base + relPath.split('/').map(encodeURIComponent).join('/'));
+    if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText || ''}`.trim());
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (relPath === 'manifest.json') {
+      try {
+        const files = (JSON.parse(new TextDecoder().decode(bytes)) as { files?: Record<string, { size?: number }> }).files ?? {};
+        this.total = Object.values(files).reduce((sum, f) => sum + (f.size ?? 0), 0);
+      } catch { /* loadBundle reports a malformed manifest */ }
+    } else {
+      this.loaded += bytes.byteLength;
+    }
+    this.progress(this.loaded, this.total);
+    return bytes;
+  }
+}
+
+async function executionProviders(choice: BackendChoice): Promise<string[]> {
+  if (choice === 'wasm') return ['wasm'];
+  const adapter = await gpu()?.requestAdapter().catch(() => null);
+  if (choice === 'webgpu') {
+    if (!adapter) throw new Error('flamingo.backend is "webgpu", but this window has no WebGPU adapter; set it to "auto" or "wasm"');
+    return ['webgpu'];
+  }
+  return adapter ? ['webgpu', 'wasm'] : ['wasm'];
+}
+
+async function backendDetail(backend: string): Promise<string> {
+  if (backend !== 'webgpu') return 'WebAssembly, 1 thread';
+  const adapter = await gpu()?.requestAdapter().catch(() => null);
+  const info = adapter?.info;
+  return info ? `WebGPU: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ')}${info.isFallbackAdapter ? ' (software fallback)' : ''}` : 'WebGPU';
+}
