@@ -1,7 +1,8 @@
 // flamingo describe <image|gif>... [--prompt TEXT] [--model DIR] [--backend wasm|node]
-//                   [--max-tokens N] [--temperature T] [--json]
+//                   [--threads N] [--max-tokens N] [--temperature T] [--json]
 // Streams the model's answer to stdout. Several images make one interleaved prompt; a GIF is
-// a recording (frames sampled at the bundle's video_fps). Errors: one line on stderr, exit 1.
+// a recording (frames sampled at the bundle's video_fps). --threads sets onnxruntime's thread
+// count (intra-op threads on node, WASM threads on wasm). Errors: one line on stderr, exit 1.
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { folderSource } from '../node/files';
 import { decodeImage } from '../node/images';
 import { loadOrt, type NodeBackend } from '../node/ort';
 
-const USAGE = 'usage: flamingo describe <image|gif>... [--prompt TEXT] [--model DIR] [--backend wasm|node] [--max-tokens N] [--temperature T] [--json]';
+const USAGE = 'usage: flamingo describe <image|gif>... [--prompt TEXT] [--model DIR] [--backend wasm|node] [--threads N] [--max-tokens N] [--temperature T] [--json]';
 
 /** The bundled model, next to the package: dist/cli.mjs -> models/flamingo-screens. */
 const DEFAULT_MODEL = resolve(dirname(fileURLToPath(import.meta.url)), '../models/flamingo-screens');
@@ -23,6 +24,7 @@ async function describe(argv: string[]): Promise<void> {
       prompt: { type: 'string', default: '' },
       model: { type: 'string', default: DEFAULT_MODEL },
       backend: { type: 'string', default: 'node' },
+      threads: { type: 'string' },
       'max-tokens': { type: 'string' },
       temperature: { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -30,6 +32,7 @@ async function describe(argv: string[]): Promise<void> {
   });
   if (positionals.length === 0) throw new Error(`no image given; ${USAGE}`);
   if (values.backend !== 'wasm' && values.backend !== 'node') throw new Error(`--backend must be wasm or node, got "${values.backend}"`);
+  const threads = optionalNumber(values.threads, '--threads', (n) => Number.isInteger(n) && n > 0);
   const maxTokens = optionalNumber(values['max-tokens'], '--max-tokens', (n) => Number.isInteger(n) && n > 0);
   const temperature = optionalNumber(values.temperature, '--temperature', (n) => n >= 0);
 
@@ -43,8 +46,9 @@ async function describe(argv: string[]): Promise<void> {
     else media.push({ type: 'video', frames: sampleVideoFrames(durationsMs, preprocess.video_fps, preprocess.max_frames).map((i) => frames[i]) });
   }
 
-  const ort = await loadOrt(values.backend as NodeBackend);
-  const model = await FlamingoModel.create(bundle, ort);
+  const backend = values.backend as NodeBackend;
+  const ort = await loadOrt(backend, { threads });
+  const model = await FlamingoModel.create(bundle, ort, backend === 'node' && threads ? { sessionOptions: { intraOpNumThreads: threads } } : {});
   try {
     let text = '';
     let timings: Timings | undefined;

@@ -18,6 +18,7 @@ import { TextTokenizer } from './tokenizer';
 /** The onnxruntime module: onnxruntime-web, onnxruntime-web/webgpu or onnxruntime-node. */
 export type Ort = typeof OrtModule;
 type Session = OrtModule.InferenceSession;
+type SessionOptions = OrtModule.InferenceSession.SessionOptions;
 type Tensor = OrtModule.Tensor;
 
 export type PromptSegment =
@@ -58,6 +59,13 @@ export interface GenerateOptions {
 export interface CreateOptions {
   /** Tried in order, one at a time; the first that creates the sessions wins. Default: 'cpu' on onnxruntime-node, 'wasm' on onnxruntime-web. */
   executionProviders?: string[];
+  /**
+   * Merged into every session (threads, spinning, logging...). The engine's own fields win:
+   * executionProviders, externalData and preferredOutputLocation are ignored here.
+   * E.g. onnxruntime-node on a shared machine:
+   * `{ intraOpNumThreads: 1, extra: { session: { 'intra_op.allow_spinning': '0' } } }`.
+   */
+  sessionOptions?: SessionOptions;
   onProgress?(stage: string, fraction: number): void;
 }
 
@@ -83,20 +91,21 @@ export class FlamingoModel {
     const progress = opts.onProgress ?? (() => {});
     const isNode = Boolean((ort.env.versions as Record<string, string | undefined>).node);
     const providers = opts.executionProviders ?? [isNode ? 'cpu' : 'wasm'];
+    const host = opts.sessionOptions ?? {};
     progress('tokenizer', 0);
     const tokenizer = TextTokenizer.fromBytes(bundleFile(bundle, manifest.tokenizer));
     const opened: Session[] = []; // released again if a later step fails
     try {
       progress('vision', 0.1);
-      const { session: vision, backend } = await createWithFallback(ort, bundle, manifest.graphs.vision, providers);
+      const { session: vision, backend } = await createWithFallback(ort, bundle, manifest.graphs.vision, providers, host);
       opened.push(vision);
       progress('resampler', 0.3);
-      const resampler = await createSession(ort, bundle, manifest.graphs.resampler, backend);
+      const resampler = await createSession(ort, bundle, manifest.graphs.resampler, backend, host);
       opened.push(resampler);
       progress('decoder', 0.5);
       // On WebGPU the KV cache stays on the GPU between steps.
       const presentNames = Array.from({ length: manifest.config.lm.n_layers }, (_, i) => [`present_key.${i}`, `present_value.${i}`]).flat();
-      const decoder = await createSession(ort, bundle, manifest.graphs.decoder, backend, backend === 'webgpu'
+      const decoder = await createSession(ort, bundle, manifest.graphs.decoder, backend, host, backend === 'webgpu'
         ? { preferredOutputLocation: Object.fromEntries(presentNames.map((n) => [n, 'gpu-buffer' as const])) }
         : {});
       opened.push(decoder);
@@ -280,24 +289,31 @@ function bundleFile(bundle: Bundle, path: string): Uint8Array {
   return bytes;
 }
 
-async function createSession(ort: Ort, bundle: Bundle, graph: string, provider: string, options: OrtModule.InferenceSession.SessionOptions = {}): Promise<Session> {
+/** Session options only the engine sets: they follow from the backend and the bundle. */
+const ENGINE_SESSION_OPTIONS = new Set(['executionProviders', 'externalData', 'preferredOutputLocation']);
+
+async function createSession(
+  ort: Ort, bundle: Bundle, graph: string, provider: string, host: SessionOptions,
+  own: Pick<SessionOptions, 'preferredOutputLocation'> = {},
+): Promise<Session> {
   // External data (<graph>.data) is handed over as bytes, named relative to the graph's folder.
   const folder = graph.includes('/') ? graph.slice(0, graph.lastIndexOf('/') + 1) : '';
   const externalData = [...bundle.files.keys()]
     .filter((p) => p.startsWith(`${graph}.data`))
     .map((p) => ({ path: p.slice(folder.length), data: bundle.files.get(p)! }));
+  const hostOptions = Object.fromEntries(Object.entries(host).filter(([key]) => !ENGINE_SESSION_OPTIONS.has(key)));
   return ort.InferenceSession.create(bundleFile(bundle, graph), {
-    ...options, executionProviders: [provider], graphOptimizationLevel: 'all',
+    graphOptimizationLevel: 'all', ...hostOptions, ...own, executionProviders: [provider],
     ...(externalData.length ? { externalData } : {}),
   });
 }
 
 /** Creates the first session with each provider in turn; the first that works is the backend. */
-async function createWithFallback(ort: Ort, bundle: Bundle, graph: string, providers: string[]): Promise<{ session: Session; backend: string }> {
+async function createWithFallback(ort: Ort, bundle: Bundle, graph: string, providers: string[], host: SessionOptions): Promise<{ session: Session; backend: string }> {
   const failures: string[] = [];
   for (const backend of providers) {
     try {
-      return { session: await createSession(ort, bundle, graph, backend), backend };
+      return { session: await createSession(ort, bundle, graph, backend, host), backend };
     } catch (e) {
       failures.push(`${backend}: ${(e as Error).message}`);
     }

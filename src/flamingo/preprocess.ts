@@ -19,12 +19,32 @@ export function compositeOver(img: RgbaImage, pad: readonly [number, number, num
     throw new Error(`image: ${width}x${height} RGBA needs ${width * height * 4} bytes, got ${data.length}`);
   }
   const out = new Uint8Array(width * height * 3);
+  if (isOpaque(data)) {
+    // Screenshots: every alpha is 255, so compositing is a copy of RGB.
+    for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
+      out[j] = data[i];
+      out[j + 1] = data[i + 1];
+      out[j + 2] = data[i + 2];
+    }
+    return { width, height, data: out };
+  }
+  const [pr, pg, pb] = pad;
   for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
-    const a = data[i + 3];
-    for (let c = 0; c < 3; c++) out[j + c] = Math.round((data[i + c] * a + pad[c] * (255 - a)) / 255);
+    const a = data[i + 3], rest = 255 - a;
+    out[j] = div255(data[i] * a + pr * rest);
+    out[j + 1] = div255(data[i + 1] * a + pg * rest);
+    out[j + 2] = div255(data[i + 2] * a + pb * rest);
   }
   return { width, height, data: out };
 }
+
+function isOpaque(rgba: Uint8Array | Uint8ClampedArray): boolean {
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return false;
+  return true;
+}
+
+/** round(v / 255) for integers 0 <= v <= 65535 (v / 255 is never a half, 255 being odd). */
+const div255 = (v: number) => (v + 128 + ((v + 128) >> 8)) >> 8;
 
 const PRECISION_BITS = 32 - 8 - 2;
 
@@ -56,40 +76,64 @@ function boxCoefficients(inSize: number, outSize: number): { start: Int32Array; 
   return { start, count, weights, ksize };
 }
 
-const clip8 = (v: number) => Math.min(255, Math.max(0, Math.floor(v / (1 << PRECISION_BITS))));
+/**
+ * Fixed-point accumulator -> byte, as PIL's clip8. Box weights are never negative, so the
+ * accumulator is not either, and an integer shift is the floor of the division.
+ */
+const toByte = (acc: number) => Math.min(255, acc >> PRECISION_BITS);
 
-/** Box (area-average) resize of RGB bytes, as PIL's Image.BOX. */
+/** Box (area-average) resize of RGB bytes, as PIL's Image.BOX: horizontal pass, then vertical. */
 export function resizeBox(img: RgbImage, outWidth: number, outHeight: number): RgbImage {
   let cur = img;
-  if (outWidth !== cur.width) {
-    const { start, count, weights, ksize } = boxCoefficients(cur.width, outWidth);
-    const out = new Uint8Array(outWidth * cur.height * 3);
-    for (let y = 0; y < cur.height; y++) {
-      for (let xx = 0; xx < outWidth; xx++) {
-        for (let c = 0; c < 3; c++) {
-          let acc = 1 << (PRECISION_BITS - 1);
-          for (let x = 0; x < count[xx]; x++) acc += cur.data[(y * cur.width + start[xx] + x) * 3 + c] * weights[xx * ksize + x];
-          out[(y * outWidth + xx) * 3 + c] = clip8(acc);
-        }
-      }
-    }
-    cur = { width: outWidth, height: cur.height, data: out };
-  }
-  if (outHeight !== cur.height) {
-    const { start, count, weights, ksize } = boxCoefficients(cur.height, outHeight);
-    const out = new Uint8Array(cur.width * outHeight * 3);
-    for (let yy = 0; yy < outHeight; yy++) {
-      for (let x = 0; x < cur.width; x++) {
-        for (let c = 0; c < 3; c++) {
-          let acc = 1 << (PRECISION_BITS - 1);
-          for (let y = 0; y < count[yy]; y++) acc += cur.data[((start[yy] + y) * cur.width + x) * 3 + c] * weights[yy * ksize + y];
-          out[(yy * cur.width + x) * 3 + c] = clip8(acc);
-        }
-      }
-    }
-    cur = { width: cur.width, height: outHeight, data: out };
-  }
+  if (outWidth !== cur.width) cur = resizeRows(cur, outWidth);
+  if (outHeight !== cur.height) cur = resizeColumns(cur, outHeight);
   return cur;
+}
+
+/** Horizontal pass: each output pixel is a weighted sum of `count` neighbours in its row. */
+function resizeRows(img: RgbImage, outWidth: number): RgbImage {
+  const { width, height, data } = img;
+  const { start, count, weights, ksize } = boxCoefficients(width, outWidth);
+  const out = new Uint8Array(outWidth * height * 3);
+  const half = 1 << (PRECISION_BITS - 1);
+  for (let y = 0, o = 0; y < height; y++) {
+    const row = y * width * 3;
+    for (let xx = 0; xx < outWidth; xx++, o += 3) {
+      const taps = count[xx], w0 = xx * ksize;
+      let r = half, g = half, b = half;
+      for (let x = 0, p = row + start[xx] * 3; x < taps; x++, p += 3) {
+        const w = weights[w0 + x];
+        r += data[p] * w;
+        g += data[p + 1] * w;
+        b += data[p + 2] * w;
+      }
+      out[o] = toByte(r);
+      out[o + 1] = toByte(g);
+      out[o + 2] = toByte(b);
+    }
+  }
+  return { width: outWidth, height, data: out };
+}
+
+/** Vertical pass: each output row is a weighted sum of `count` input rows, accumulated row by row. */
+function resizeColumns(img: RgbImage, outHeight: number): RgbImage {
+  const { width, height, data } = img;
+  const { start, count, weights, ksize } = boxCoefficients(height, outHeight);
+  const rowBytes = width * 3;
+  const out = new Uint8Array(rowBytes * outHeight);
+  // [width * 3]: below 2^31 (weights sum to about 2^22, bytes are below 2^8).
+  const acc = new Int32Array(rowBytes);
+  const half = 1 << (PRECISION_BITS - 1);
+  for (let yy = 0; yy < outHeight; yy++) {
+    acc.fill(half);
+    for (let y = 0; y < count[yy]; y++) {
+      const w = weights[yy * ksize + y], row = (start[yy] + y) * rowBytes;
+      for (let i = 0; i < rowBytes; i++) acc[i] += data[row + i] * w;
+    }
+    const o = yy * rowBytes;
+    for (let i = 0; i < rowBytes; i++) out[o + i] = toByte(acc[i]);
+  }
+  return { width, height: outHeight, data: out };
 }
 
 /** Python's round(): halves go to the even neighbour. */
@@ -111,17 +155,26 @@ export function fitImage(img: RgbImage, height: number, width: number, spec: Pic
   const [w, h] = letterboxSize(img.width, img.height, height, width);
   const scaled = resizeBox(img, w, h);
   const out = new Uint8Array(width * height * 3);
-  for (let i = 0; i < width * height; i++) out.set(spec.pad_rgb, i * 3);
-  for (let y = 0; y < h; y++) out.set(scaled.data.subarray(y * w * 3, (y + 1) * w * 3), y * width * 3);
+  const padRow = new Uint8Array(width * 3);
+  for (let x = 0; x < width; x++) padRow.set(spec.pad_rgb, x * 3);
+  for (let y = 0; y < height; y++) {
+    const o = y * width * 3;
+    if (y >= h) { out.set(padRow, o); continue; }
+    out.set(scaled.data.subarray(y * w * 3, (y + 1) * w * 3), o);
+    out.set(padRow.subarray(w * 3), o + w * 3);
+  }
   return { width, height, data: out };
 }
 
 /** Writes (v/255 - mean[c]) / std[c] as [3, H, W] at `offset` of `out`. */
 export function normalizeInto(img: RgbImage, spec: Pick<PreprocessSpec, 'mean' | 'std'>, out: Float32Array, offset: number): void {
   const plane = img.width * img.height;
+  const table = new Float32Array(256); // the normalised value of each byte, for this channel
   for (let c = 0; c < 3; c++) {
     const mean = spec.mean[c], std = spec.std[c];
-    for (let i = 0; i < plane; i++) out[offset + c * plane + i] = (img.data[i * 3 + c] / 255 - mean) / std;
+    for (let v = 0; v < 256; v++) table[v] = (v / 255 - mean) / std;
+    const o = offset + c * plane;
+    for (let i = 0, j = c; i < plane; i++, j += 3) out[o + i] = table[img.data[j]];
   }
 }
 

@@ -48,6 +48,57 @@ test('box resize matches PIL Image.BOX byte for byte (when python3 with PIL is p
   }
 });
 
+/**
+ * PIL's reference for RGBA bytes: alpha_composite over an opaque `pad` (as tools/train/data.py
+ * reads images), then Image.BOX to each size. Returns the composited RGB, then each resized RGB.
+ */
+function pilCompositeAndResize(img: RgbaImage, pad: number[], sizes: [number, number][]): Buffer[] {
+  const script = [
+    'import sys', 'from PIL import Image',
+    `img = Image.frombytes('RGBA', (${img.width}, ${img.height}), sys.stdin.buffer.read())`,
+    `rgb = Image.alpha_composite(Image.new('RGBA', img.size, (${pad.join(', ')}, 255)), img).convert('RGB')`,
+    'sys.stdout.buffer.write(rgb.tobytes())',
+    ...sizes.map(([w, h]) => `sys.stdout.buffer.write(rgb.resize((${w}, ${h}), Image.BOX).tobytes())`),
+  ].join('\n');
+  const py = spawnSync('/usr/bin/python3', ['-c', script], { input: img.data, maxBuffer: 64 << 20 });
+  assert.equal(py.status, 0, py.stderr.toString());
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const [w, h] of [[img.width, img.height], ...sizes]) out.push(py.stdout.subarray(at, (at += w * h * 3)));
+  assert.equal(at, py.stdout.length, 'PIL wrote an unexpected number of bytes');
+  return out;
+}
+
+function assertMatchesPil(img: RgbaImage, pad: [number, number, number], sizes: [number, number][]): void {
+  const [composited, ...resized] = pilCompositeAndResize(img, pad, sizes);
+  const rgb = compositeOver(img, pad);
+  assert.ok(Buffer.from(rgb.data).equals(composited), `compositeOver over [${pad}] differs from PIL's alpha_composite`);
+  sizes.forEach(([w, h], i) => {
+    assert.ok(Buffer.from(resizeBox(rgb, w, h).data).equals(resized[i]), `${img.width}x${img.height} -> ${w}x${h} differs from PIL`);
+  });
+}
+
+test('an opaque 1280x800 screenshot: composite and box resize match PIL byte for byte (when python3 with PIL is present)', (t) => {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import PIL'], { encoding: 'utf8' });
+  if (probe.status !== 0) { t.skip('skipped: /usr/bin/python3 with PIL is not available'); return; }
+  let seed = 11;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % 256;
+  const img = solid(1280, 800, [255, 255, 255, 255]);
+  // Noise in bands on white, as screenshots mix text and plain areas.
+  for (let i = 0; i < 1280 * 800; i++) if ((i / 1280) % 100 < 60) img.data.set([rand(), rand(), rand()], i * 4);
+  // The bundled model's sizes: the global view and the 2x2-tile canvas, letterboxed (section 7).
+  assertMatchesPil(img, [255, 255, 255], [[384, 240], [768, 480], [1000, 799], [1280, 1], [3, 800]]);
+});
+
+test('partial alpha: every (colour, alpha) pair composites and resizes as PIL does (when python3 with PIL is present)', (t) => {
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import PIL'], { encoding: 'utf8' });
+  if (probe.status !== 0) { t.skip('skipped: /usr/bin/python3 with PIL is not available'); return; }
+  // Row a, column c: RGB (c, 255 - c, 7c mod 256) with alpha a.
+  const img = solid(256, 256, [0, 0, 0, 0]);
+  for (let a = 0; a < 256; a++) for (let c = 0; c < 256; c++) img.data.set([c, 255 - c, (7 * c) % 256, a], (a * 256 + c) * 4);
+  for (const pad of [[255, 255, 255], [0, 0, 0], [12, 200, 77]] as [number, number, number][]) assertMatchesPil(img, pad, [[100, 60], [384, 240]]);
+});
+
 test('letterbox keeps the aspect ratio, scaling down or up to fit', () => {
   assert.deepEqual(letterboxSize(64, 32, 8, 8), [8, 4]);
   assert.deepEqual(letterboxSize(32, 64, 8, 8), [4, 8]);
