@@ -1,5 +1,6 @@
 // flamingo describe <image|gif>... [--prompt TEXT] [--model DIR] [--backend wasm|node]
 //                   [--threads N] [--max-tokens N] [--temperature T] [--json]
+// Without --prompt it asks the bundle's trained "describe" prompt (manifest generation.prompts).
 // Streams the model's answer to stdout. Several images make one interleaved prompt; a GIF is
 // a recording (frames sampled at the bundle's video_fps). --threads sets onnxruntime's thread
 // count (intra-op threads on node, WASM threads on wasm). Errors: one line on stderr, exit 1.
@@ -21,7 +22,7 @@ async function describe(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv, allowPositionals: true, strict: true,
     options: {
-      prompt: { type: 'string', default: '' },
+      prompt: { type: 'string' },
       model: { type: 'string', default: DEFAULT_MODEL },
       backend: { type: 'string', default: 'node' },
       threads: { type: 'string' },
@@ -52,7 +53,8 @@ async function describe(argv: string[]): Promise<void> {
   try {
     let text = '';
     let timings: Timings | undefined;
-    const prompt = applyTemplate(generation.prompt, media, values.prompt);
+    // Without --prompt, the bundle's trained wording for describing a screen.
+    const prompt = applyTemplate(generation.prompt, media, values.prompt ?? generation.prompts?.describe ?? '');
     for await (const delta of model.generate(prompt, { maxTokens, temperature, onTimings: (t) => { timings = t; } })) {
       text += delta;
       if (!values.json) process.stdout.write(delta);

@@ -24,6 +24,7 @@ export interface GenerationDefaults {
   max_tokens: number; temperature: number; top_k: number; top_p: number;
   repetition_penalty: number;
   prompt: string; // template: "<image>" marks where the media go, "{prompt}" the person's text
+  prompts?: Record<string, string>; // the task prompts the model was trained with, e.g. { describe: "Describe the screen." }
 }
 
 export interface FileEntry { size: number; sha256: string }
@@ -66,6 +67,9 @@ export function parseManifest(text: string): Manifest {
   const gen = object(m.generation, 'generation');
   for (const k of ['max_tokens', 'temperature', 'top_k', 'top_p', 'repetition_penalty']) number(gen[k], `generation.${k}`);
   string(gen.prompt, 'generation.prompt');
+  if (gen.prompts !== undefined) {
+    for (const [task, text] of Object.entries(object(gen.prompts, 'generation.prompts'))) string(text, `generation.prompts.${task}`);
+  }
   checkConsistency(json as Manifest);
 
   const files = object(m.files, 'files');
