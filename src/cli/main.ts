@@ -4,6 +4,7 @@
 // Streams the model's answer to stdout. Several images make one interleaved prompt; a GIF is
 // a recording (frames sampled at the bundle's video_fps). --threads sets onnxruntime's thread
 // count (intra-op threads on node, WASM threads on wasm). Errors: one line on stderr, exit 1.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +16,12 @@ import { loadOrt, type NodeBackend } from '../node/ort';
 
 const USAGE = 'usage: flamingo describe <image|gif>... [--prompt TEXT] [--model DIR] [--backend wasm|node] [--threads N] [--max-tokens N] [--temperature T] [--json]';
 
-/** The bundled model, next to the package: dist/cli.mjs -> models/flamingo-screens. */
-const DEFAULT_MODEL = resolve(dirname(fileURLToPath(import.meta.url)), '../models/flamingo-screens');
+/**
+ * The bundled model, next to the package (dist/cli.mjs -> models/flamingo-screens); until a
+ * trained one ships, the random-weight placeholder that scripts/placeholder-model.mjs builds.
+ */
+const MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '../models');
+const DEFAULT_MODEL = existsSync(`${MODELS}/flamingo-screens/manifest.json`) ? `${MODELS}/flamingo-screens` : `${MODELS}/placeholder/bundle`;
 
 async function describe(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -37,6 +42,9 @@ async function describe(argv: string[]): Promise<void> {
   const maxTokens = optionalNumber(values['max-tokens'], '--max-tokens', (n) => Number.isInteger(n) && n > 0);
   const temperature = optionalNumber(values.temperature, '--temperature', (n) => n >= 0);
 
+  if (values.model === DEFAULT_MODEL && DEFAULT_MODEL.endsWith('placeholder/bundle')) {
+    process.stderr.write('flamingo: using the placeholder model (random weights, no trained model ships yet): its text is noise\n');
+  }
   const bundle = await loadBundle(folderSource(values.model));
   const { preprocess, generation } = bundle.manifest;
   const media: PromptSegment[] = [];
