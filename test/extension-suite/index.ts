@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { EngineClient, VIEW_CLOSED_MESSAGE } from '../../src/extension/engineClient';
 import type { FlamingoApi } from '../../src/extension/extension';
 import type { HostToWebview } from '../../src/extension/protocol';
+import { EXPLAIN_SCREENSHOT_PROMPT } from '../../src/extension/prompts';
 
 const EXTENSION_ID = 'flamingo-local.flamingo-vscode';
 
@@ -36,7 +37,7 @@ export async function run(): Promise<void> {
     }],
 
     ['a request streams the command line\'s answer token by token, with timings', async () => {
-      const { text, deltas, result } = await answer('Explain this screenshot.');
+      const { text, deltas, result } = await answer(EXPLAIN_SCREENSHOT_PROMPT);
       assert.equal(text, fixture.explain);
       assert.ok(deltas.length > 1, `${deltas.length} deltas`);
       assert.equal(result.cancelled, false);
@@ -45,8 +46,8 @@ export async function run(): Promise<void> {
 
     ['two requests at once queue: their streams do not interleave', async () => {
       const order: string[] = [];
-      const one = api.engine.request({ media: [{ name: 'a.png', bytes: image }], prompt: 'Explain this screenshot.', settings, onToken: () => order.push('a') });
-      const two = api.engine.request({ media: [{ name: 'b.png', bytes: image }], prompt: 'Explain this screenshot.', settings, onToken: () => order.push('b') });
+      const one = api.engine.request({ media: [{ name: 'a.png', bytes: image }], prompt: EXPLAIN_SCREENSHOT_PROMPT, settings, onToken: () => order.push('a') });
+      const two = api.engine.request({ media: [{ name: 'b.png', bytes: image }], prompt: EXPLAIN_SCREENSHOT_PROMPT, settings, onToken: () => order.push('b') });
       await Promise.all([one, two]);
       const switches = order.filter((x, i) => i > 0 && x !== order[i - 1]).length;
       assert.equal(switches, 1, `token order: ${order.join('')}`);
@@ -59,12 +60,12 @@ export async function run(): Promise<void> {
       const abort = new AbortController();
       const deltas: string[] = [];
       const result = await api.engine.request({
-        media: [{ name: 'shot.png', bytes: image }], prompt: 'Explain this screenshot.', settings: long, signal: abort.signal,
+        media: [{ name: 'shot.png', bytes: image }], prompt: EXPLAIN_SCREENSHOT_PROMPT, settings: long, signal: abort.signal,
         onToken: (t) => { deltas.push(t); if (deltas.length === 2) abort.abort(); },
       });
       assert.equal(result.cancelled, true);
       const full: string[] = [];
-      const next = await api.engine.request({ media: [{ name: 'shot.png', bytes: image }], prompt: 'Explain this screenshot.', settings: long, onToken: (t) => full.push(t) });
+      const next = await api.engine.request({ media: [{ name: 'shot.png', bytes: image }], prompt: EXPLAIN_SCREENSHOT_PROMPT, settings: long, onToken: (t) => full.push(t) });
       assert.equal(next.cancelled, false);
       const partial = deltas.join('');
       assert.ok(full.join('').startsWith(partial) && partial.length < full.join('').length, `${partial.length} of ${full.join('').length} characters before the cancel`);
@@ -73,7 +74,7 @@ export async function run(): Promise<void> {
     ['bad media are refused with a message that names the problem', async () => {
       await assert.rejects(answer('x', [{ name: 'empty.png', bytes: new Uint8Array(0) }]), /"empty\.png" is empty \(0 bytes\)/);
       await assert.rejects(answer('x', [{ name: 'notes.png', bytes: new TextEncoder().encode('plain text') }]), /"notes\.png" is not a supported image/);
-      assert.equal((await answer('Explain this screenshot.')).text, fixture.explain, 'the engine still answers');
+      assert.equal((await answer(EXPLAIN_SCREENSHOT_PROMPT)).text, fixture.explain, 'the engine still answers');
     }],
 
     ['Describe UI Mockup on a file opens a markdown document with the description', async () => {
