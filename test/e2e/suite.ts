@@ -1,14 +1,14 @@
 // The end-to-end suite, run once per backend (wasm.test.ts, webgpu.test.ts): the packaged
 // extension in code-server, driven through Chromium like a person would.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DESCRIBE_MOCKUP_PROMPT, EXPLAIN_SCREENSHOT_PROMPT } from '../../src/extension/prompts';
 import {
-  cliAnswer, corruptPng, DIAGRAM_SVG, hostileSvg, hugePng, longAnswerTokens, missingModel, sampleScreenshot, secondPng, testModel, truncatedModel,
+  cliAnswer, corruptPng, DIAGRAM_SVG, hostileSvg, hugePng, longAnswerTokens, missingModel, sampleScreenshot, secondPng, testModel, TRAINED_MODEL, truncatedModel,
 } from './fixtures';
 import { freePort, missingPrerequisite, packageVsix, Workbench } from './harness';
 
@@ -227,7 +227,12 @@ export function extensionSuite(backend: 'wasm' | 'webgpu'): void {
       await w.command('View: Toggle Maximized Panel');
     });
 
-    step('describes a pasted SVG diagram; an SVG\'s script and external reference neither run nor load', async () => {
+    // The nodes check needs a model that reads images: reported as its own skipped test until one ships.
+    if (!existsSync(join(TRAINED_MODEL, 'manifest.json'))) {
+      it('a pasted SVG diagram is described by its nodes and labels', { skip: 'needs the trained model (models/flamingo-screens); the stories260K stand-in ignores images' }, () => {});
+    }
+
+    step('answers a pasted SVG diagram (naming its nodes, with a trained model); an SVG\'s script and external reference neither run nor load', async () => {
       await w.openFile('scratch.md');
       await w.paste(w.editorInput(), Buffer.from(DIAGRAM_SVG), 'diagram.svg', 'image/svg+xml');
       await w.page.waitForFunction(() => /answering/.test(document.querySelector('.statusbar-item[id$="flamingo.status"]')?.textContent ?? ''), undefined, { timeout: 30_000 }).catch(() => undefined);
@@ -237,8 +242,6 @@ export function extensionSuite(backend: 'wasm' | 'webgpu'): void {
       if (model.trained) {
         const labels = ['Browser', 'Server', 'Database'].filter((l) => described.toLowerCase().includes(l.toLowerCase()));
         assert.ok(labels.length >= 2, `the description names the diagram's nodes (found: ${labels.join(', ') || 'none'})`);
-      } else {
-        console.log('# skipped: "the description names the nodes" needs the trained model (models/flamingo-screens); the stories260K stand-in ignores images');
       }
       await w.screenshot(`${backend}-paste-svg`);
 
@@ -305,8 +308,10 @@ export function extensionSuite(backend: 'wasm' | 'webgpu'): void {
     step('a model folder with a truncated file is refused with a clear message; fixing the setting recovers', async () => {
       const broken = truncatedModel(model.path, tmp);
       await w.updateSettings({ 'flamingo.modelPath': broken });
-      const toast = await w.waitNotification(/could not load the model/);
-      assert.match(toast, /"decoder\.onnx" has \d+ bytes, the manifest says \d+/);
+      // The panel keeps the message (a toast can be dismissed by the Escape that closes the settings editor).
+      const message = w.chatFrame().getByText(/could not be loaded/).first();
+      await message.waitFor({ timeout: 60_000 });
+      assert.match(await message.innerText(), /"decoder\.onnx" has \d+ bytes, the manifest says \d+/);
       await w.page.locator('.notifications-toasts .notification-toast', { hasText: 'loading the model' }).waitFor({ state: 'detached', timeout: 10_000 });
       await w.screenshot(`${backend}-truncated-model`);
       await w.clearNotifications();
