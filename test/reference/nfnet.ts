@@ -3,7 +3,7 @@
 // weights on every call, never folded.
 import type { NfnetConfig } from '../../src/flamingo/config';
 import { getWeight, type WeightMap } from '../../src/builder/weights';
-import { type Act, conv2d, gelu, mapInPlace, toFloat64 } from './ops';
+import { type Act, conv2d, gelu, mapInPlace, meanVariance, toFloat64 } from './ops';
 
 const NFNET_GAMMA = 1.7015043497085571;
 const act = (x: number): number => gelu(x) * NFNET_GAMMA;
@@ -18,12 +18,7 @@ export function standardizedWeight(weights: WeightMap, name: string, out: number
   const fanIn = inCh * k * k;
   const y = new Float64Array(out * fanIn);
   for (let o = 0; o < out; o++) {
-    let mean = 0;
-    for (let i = 0; i < fanIn; i++) mean += w[o * fanIn + i];
-    mean /= fanIn;
-    let variance = 0;
-    for (let i = 0; i < fanIn; i++) variance += (w[o * fanIn + i] - mean) ** 2;
-    variance /= fanIn;
+    const { mean, variance } = meanVariance(w, o * fanIn, fanIn);
     const scale = gain[o] / Math.sqrt(variance + 1e-4) / Math.sqrt(fanIn);
     for (let i = 0; i < fanIn; i++) y[o * fanIn + i] = (w[o * fanIn + i] - mean) * scale;
   }

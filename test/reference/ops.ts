@@ -52,17 +52,22 @@ export function linear(x: Act, rows: number, w: HostTensor, bias?: HostTensor): 
   return y;
 }
 
+/** Mean and population variance of x[start .. start+n). */
+export function meanVariance(x: ArrayLike<number>, start: number, n: number): { mean: number; variance: number } {
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += x[start + i];
+  mean /= n;
+  let variance = 0;
+  for (let i = 0; i < n; i++) variance += (x[start + i] - mean) ** 2;
+  return { mean, variance: variance / n };
+}
+
 /** LayerNorm over the last dim: x [rows, dim] -> [rows, dim]. Population variance. */
 export function layerNorm(x: Act, rows: number, weight: HostTensor, bias: HostTensor, eps: number): Act {
   const dim = weight.shape[0];
   const y = new Float64Array(rows * dim);
   for (let r = 0; r < rows; r++) {
-    let mean = 0;
-    for (let i = 0; i < dim; i++) mean += x[r * dim + i];
-    mean /= dim;
-    let variance = 0;
-    for (let i = 0; i < dim; i++) variance += (x[r * dim + i] - mean) ** 2;
-    variance /= dim;
+    const { mean, variance } = meanVariance(x, r * dim, dim);
     const inv = 1 / Math.sqrt(variance + eps);
     for (let i = 0; i < dim; i++) y[r * dim + i] = (x[r * dim + i] - mean) * inv * weight.data[i] + bias.data[i];
   }
