@@ -4,7 +4,6 @@
 // Streams the model's answer to stdout. Several images make one interleaved prompt; a GIF is
 // a recording (frames sampled at the bundle's video_fps). --threads sets onnxruntime's thread
 // count (intra-op threads on node, WASM threads on wasm). Errors: one line on stderr, exit 1.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,12 +15,8 @@ import { loadOrt, type NodeBackend } from '../node/ort';
 
 const USAGE = 'usage: flamingo describe <image|gif>... [--prompt TEXT] [--model DIR] [--backend wasm|node] [--threads N] [--max-tokens N] [--temperature T] [--json]';
 
-/**
- * The bundled model, next to the package (dist/cli.mjs -> models/flamingo-screens); until a
- * trained one ships, the random-weight placeholder that scripts/placeholder-model.mjs builds.
- */
-const MODELS = resolve(dirname(fileURLToPath(import.meta.url)), '../models');
-const DEFAULT_MODEL = existsSync(`${MODELS}/flamingo-screens/manifest.json`) ? `${MODELS}/flamingo-screens` : `${MODELS}/placeholder/bundle`;
+/** The bundled model, next to the package (dist/cli.mjs -> models/flamingo-screens). */
+const DEFAULT_MODEL = resolve(dirname(fileURLToPath(import.meta.url)), '../models/flamingo-screens');
 
 async function describe(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

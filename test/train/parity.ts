@@ -1,5 +1,5 @@
 // Runs a built bundle's three ONNX graphs directly (no runtime code) on the trainer's parity
-// fixture and returns the largest logit difference from PyTorch's.
+// fixture and returns the largest differences from PyTorch's vision features and logits.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -14,7 +14,7 @@ type Tensor = ortNode.Tensor;
 export const RUNTIMES: [string, Ort][] = [['onnxruntime-node', ortNode], ['onnxruntime-web (WASM)', ortWeb as unknown as Ort]];
 
 interface Fixture {
-  input_ids: number[]; media_index: number[]; media: string[][];
+  input_ids: number[]; media_index: number[]; media: string[][]; features: string[];
   logits: string; logits_shape: [number, number]; mean: number; std: number;
 }
 
@@ -36,7 +36,20 @@ async function pixels(dir: string, files: string[], mean: number, std: number): 
   return { data, dims: [files.length, 3, H, W] };
 }
 
-export async function maxLogitDiff(ort: Ort, bundleDir: string, fixtureDir: string): Promise<number> {
+/** Largest |a - b| over two float arrays of the same length (Infinity on NaN). */
+function maxAbsDiff(what: string, got: Float32Array, expected: Float32Array): number {
+  if (got.length !== expected.length) throw new Error(`${what}: got ${got.length} values, the fixture has ${expected.length}`);
+  let max = 0;
+  for (let k = 0; k < got.length; k++) max = Math.max(max, Math.abs(got[k] - expected[k]));
+  return Number.isNaN(max) ? Infinity : max;
+}
+
+function readF32(path: string): Float32Array {
+  const buf = readFileSync(path);
+  return new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+}
+
+export async function maxDiffs(ort: Ort, bundleDir: string, fixtureDir: string): Promise<{ features: number; logits: number }> {
   const fx = JSON.parse(readFileSync(join(fixtureDir, 'fixture.json'), 'utf8')) as Fixture;
   const manifest = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8'));
   const { config } = manifest;
@@ -47,9 +60,11 @@ export async function maxLogitDiff(ort: Ort, bundleDir: string, fixtureDir: stri
 
   // Media keys/values of every item, concatenated over items: [xH, M*N, xhd] per gated layer.
   const keys = new Map<number, Float32Array[]>(), values = new Map<number, Float32Array[]>();
-  for (const files of fx.media) {
+  let featuresDiff = 0;
+  for (const [m, files] of fx.media.entries()) {
     const px = await pixels(fixtureDir, files, fx.mean, fx.std);
     const { features } = await vision.run({ pixels: new ort.Tensor('float32', px.data, px.dims) });
+    featuresDiff = Math.max(featuresDiff, maxAbsDiff(`features of media ${m}`, features.data as Float32Array, readF32(join(fixtureDir, fx.features[m]))));
     const out = await resampler.run({ features });
     for (const i of gated) {
       (keys.get(i) ?? keys.set(i, []).get(i)!).push(out[`media_key.${i}`].data as Float32Array);
@@ -77,11 +92,5 @@ export async function maxLogitDiff(ort: Ort, bundleDir: string, fixtureDir: stri
     feeds[`past_value.${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, kvH, 0, hd]);
   }
   const { logits } = await decoder.run(feeds);
-  const buf = readFileSync(join(fixtureDir, fx.logits));
-  const expected = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-  const got = logits.data as Float32Array;
-  if (got.length !== expected.length) throw new Error(`logits: got ${got.length} values, fixture has ${expected.length} ([${fx.logits_shape}])`);
-  let max = 0;
-  for (let k = 0; k < got.length; k++) max = Math.max(max, Math.abs(got[k] - expected[k]));
-  return Number.isNaN(max) ? Infinity : max;
+  return { features: featuresDiff, logits: maxAbsDiff(`logits [${fx.logits_shape}]`, logits.data as Float32Array, readF32(join(fixtureDir, fx.logits))) };
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadBundle } from '../../src/flamingo';
 import { folderSource } from '../../src/node/files';
 import { readSafetensors } from '../../src/builder/safetensors';
-import { maxLogitDiff, RUNTIMES } from './parity';
+import { maxDiffs, RUNTIMES } from './parity';
 import { tokenizerMismatches } from './tokenizer-check';
 import { maxPixelDiff, npyFrames, samplePng } from './pixels';
 
@@ -44,8 +44,9 @@ test('npm run train -- --smoke runs every stage and writes a valid model', { ski
   const bundle = await loadBundle(folderSource(join(out, 'bundle'))); // checks sizes, hashes, config
   assert.equal(bundle.manifest.name, 'flamingo-screens');
   for (const [name, ort] of RUNTIMES) {
-    const diff = await maxLogitDiff(ort, join(out, 'bundle'), join(out, 'fixture'));
-    assert.ok(diff <= 1e-3, `${name}: max |logit difference| ${diff} > 1e-3`);
+    const diff = await maxDiffs(ort, join(out, 'bundle'), join(out, 'fixture'));
+    assert.ok(diff.features <= 1e-3, `${name}: max |vision feature difference| ${diff.features} > 1e-3`);
+    assert.ok(diff.logits <= 1e-3, `${name}: max |logit difference| ${diff.logits} > 1e-3`);
   }
   const { mismatches } = tokenizerMismatches(join(out, 'bundle', 'tokenizer.json'), join(out, 'fixture', 'tokenizer-check.json'));
   assert.deepEqual(mismatches, []);

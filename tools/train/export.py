@@ -28,7 +28,9 @@ def export_weights(model, cfg, bundle, tok, out, zero_gates=False):
 @torch.no_grad()
 def write_fixture(model, tok, media_frames, texts, out):
     """media_frames: list (per media item) of uint8 frames [F, H, W, 3]; texts: the text after
-    each <image>. Writes PNG frames, fixture.json and logits.f32 ([S, vocab] float32 LE)."""
+    each <image>. Writes PNG frames, fixture.json, features{m}.f32 (each item's vision features
+    [F, P, Dv]: checked on their own, as gates near 0 hide the vision path from the logits)
+    and logits.f32 ([S, vocab] float32 LE)."""
     os.makedirs(out, exist_ok=True)
     ids = [tok.id('<s>')] + tok.encode('Screens:')
     for t in texts:
@@ -42,14 +44,17 @@ def write_fixture(model, tok, media_frames, texts, out):
             names.append(name)
         files.append(names)
         media.append(normalize(frames))
-    lat = [model.resampler(x_feats[None], torch.ones(1, len(x_feats), dtype=torch.bool))[0]
-           for x_feats in (model.vision(x) for x in media)]
+    feats = [model.vision(x) for x in media]                                       # [F, P, Dv] each
+    for m, f in enumerate(feats):
+        f.numpy().astype('<f4').tofile(os.path.join(out, f'features{m}.f32'))
+    lat = [model.resampler(f[None], torch.ones(1, len(f), dtype=torch.bool))[0] for f in feats]
     t = torch.tensor([ids])
     midx = torch.cumsum((t == tok.id('<image>')).long(), dim=1)
     logits = model.decode(t, torch.stack(lat)[None], midx)[0].numpy().astype('<f4')
     logits.tofile(os.path.join(out, 'logits.f32'))
     with open(os.path.join(out, 'fixture.json'), 'w') as f:
-        json.dump({'input_ids': ids, 'media_index': midx[0].tolist(), 'media': files, 'logits': 'logits.f32',
+        json.dump({'input_ids': ids, 'media_index': midx[0].tolist(), 'media': files, 'features': [f'features{m}.f32' for m in range(len(feats))],
+                   'logits': 'logits.f32',
                    'logits_shape': list(logits.shape), 'mean': 0.5, 'std': 0.5,
-                   'note': 'PyTorch fp32 logits of tools/train for these inputs; the bundle must match within 1e-3'}, f)
+                   'note': 'PyTorch fp32 vision features and logits of tools/train for these inputs; the bundle must match within 1e-3'}, f)
     return logits.shape

@@ -27,7 +27,7 @@ LM_VOCAB = 766  # + <image>, <|endofchunk|> = 768
 # Frames of 256x384 (16:10-ish, like most screens); a screenshot becomes a global view plus
 # 2x2 tiles, i.e. it is seen at 512x768: a 1280x800 window is scaled by 0.6, so 14 px text
 # stays about 8 px tall, which a stride-16 encoder can still resolve (the global view alone
-# would leave 4 px). See MODEL_CARD.md.
+# would leave 4 px). See models/flamingo-screens/MODEL_CARD.md.
 PREPROCESS = {'image_size': [256, 384], 'resize': 'letterbox', 'pad_rgb': [255, 255, 255], 'mean': [0.5, 0.5, 0.5],
               'std': [0.5, 0.5, 0.5], 'tiles': {'rows': 2, 'cols': 2, 'global': True}, 'max_frames': 8, 'video_fps': 1}
 
@@ -82,7 +82,7 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--fixture-out', required=True, help='parity fixture folder')
     ap.add_argument('--gates0-out', required=True, help='weights folder with every gate at 0 (the bare-LM baseline)')
-    ap.add_argument('--budget-minutes', type=float, default=130)
+    ap.add_argument('--budget-minutes', type=float, default=120)
     ap.add_argument('--smoke', action='store_true')
     a = ap.parse_args()
     setup(0)
@@ -126,8 +126,11 @@ def main():
     end = int(cache.start[n - 1] + cache.count[n - 1])
     feats = cache_features(model.vision, cache.frames[:end], os.path.join(a.work, 'features-train.npy'))
     ex = Examples(samples[:n], tok)
+    # lr 1e-3 and the two aids that keep the gates from staying shut (stage_flamingo.py): the
+    # first 30% on the answers' first tokens only, and the resampler's auxiliary bag-of-tokens head.
     reports['flamingo'] = stage(a.work, 'stage3-flamingo', model, lambda: train_flamingo(
-        model, ex, feats, cache, seconds=0.35 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 8, lr=5e-4, max_len=256))
+        model, ex, feats, cache, seconds=0.45 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 8, lr=1e-3, max_len=256,
+        heads_until=0.3, aux_weight=1.0))
 
     n_params = export_weights(model, cfg, bundle_meta(tok), tok, a.out)
     test_dir = os.path.join(a.data, 'test')

@@ -82,8 +82,8 @@ class NFNet(nn.Module):
             x = conv(x)
             if i < len(self.stem) - 1:
                 x = act(x)
+        expected_var = 1.0  # across the whole network, reset after each stage's first block (model-spec §2)
         for stage in self.stages:
-            expected_var = 1.0
             for b, block in enumerate(stage['blocks']):
                 x = block(x, 1.0 / math.sqrt(expected_var), self.alpha)
                 if b == 0:

@@ -2,7 +2,11 @@
 XATTN-DENSE blocks and the embeddings of <image> and <|endofchunk|>, on interleaved sequences:
 one to three media items (still screens, tiled into frames, or recordings) each followed by
 its prompt and answer, so that few-shot prompting works. The frozen encoder's features are
-computed once into a cache."""
+computed once into a cache.
+Two aids keep the tanh gates (from 0) from staying shut, which is what the first run did: a
+curriculum that first trains on the answers' first tokens only (what the image decides), and
+an auxiliary head that makes the resampler's latents predict the answers' tokens. See
+models/flamingo-screens/MODEL_CARD.md for the experiments behind them."""
 import os
 
 import numpy as np
@@ -16,9 +20,12 @@ from data import normalize
 def cache_features(vision, frames, path, batch=16):
     """Frozen encoder features of every frame: float16 memmap [T, P, Dv]. Computed under bf16
     autocast (2x faster here): a ~0.4% relative rounding, against fp32 features at inference."""
-    if os.path.exists(path):
-        return np.load(path, mmap_mode='r')
     T = len(frames)
+    if os.path.exists(path):
+        cached = np.load(path, mmap_mode='r')
+        if len(cached) == T:
+            return cached
+        log('flamingo', f'{path} holds {len(cached)} frames, this run needs {T}: recomputing')
     P, dv = vision.grid[0] * vision.grid[1], vision.width
     out = np.lib.format.open_memmap(path + '.tmp.npy', mode='w+', dtype=np.float16, shape=(T, P, dv))
     with torch.no_grad():
@@ -38,6 +45,8 @@ class Examples:
         self.items = [(i, tok.encode(t['prompt'] + '\n'), tok.encode(t['answer']), t['task'])
                       for i, s in enumerate(samples) for t in s['tasks'] if tasks is None or t['task'] in tasks]
         self.bos, self.image, self.eoc = tok.id('<s>'), tok.id('<image>'), tok.id('<|endofchunk|>')
+        # every token of a sample's answers: the target of the resampler's auxiliary head
+        self.bag = [sorted({i for t in s['tasks'] for i in tok.encode(t['answer'])}) for s in samples]
 
 
 def make_batch(ex, feats, cache, picks, max_len):
@@ -74,11 +83,11 @@ def make_batch(ex, feats, cache, picks, max_len):
         n = cache.count[i]
         mf[j, :n] = torch.from_numpy(feats[cache.start[i]:cache.start[i] + n].astype(np.float32))
         mask[j, :n] = True
-    return ids, labels, midx, mf, mask, [(b, s) for b, s, _ in media]
+    return ids, labels, midx, mf, mask, [(b, s) for b, s, _ in media], [i for _, _, i in media]
 
 
-def flamingo_logits(model, ids, midx, mf, mask, slots, shuffle=False):
-    lat = model.resampler(mf, mask)                                                  # [Mtot, N, Dv]
+def flamingo_logits(model, ids, midx, lat, slots, shuffle=False):
+    """lat [Mtot, N, Dv]: the resampler's latents of every media item of the batch."""
     if shuffle:  # collapse probe: give every sequence other sequences' images
         lat = lat[torch.roll(torch.arange(len(lat)), 1)]
     B = ids.shape[0]
@@ -94,6 +103,15 @@ def next_token_loss(logits, labels):
     return F.cross_entropy(logits[:, :-1].float().reshape(-1, logits.shape[-1]), labels[:, 1:].reshape(-1), ignore_index=-100)
 
 
+def answer_heads(labels, k=6):
+    """labels with only the first k target tokens of each answer kept: kind, theme, error class
+    and event type come first, so this is where image use shows before labels can be read."""
+    start = torch.zeros_like(labels, dtype=torch.bool)
+    for j in range(1, k + 1):
+        start[:, j:] |= labels[:, :-j] == -100
+    return torch.where(start, labels, torch.full_like(labels, -100))
+
+
 def trainable(model):
     params = list(model.resampler.parameters()) + list(model.xattn.parameters())
     emb = model.lm.tok_embeddings.weight
@@ -106,9 +124,20 @@ def trainable(model):
     return params, emb
 
 
-def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_len=384):
+def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_len=384, gate_lr_mult=1.0, heads_until=0.0,
+                   heads_k=8, aux_weight=0.0):
     params, emb = trainable(model)
-    opt = torch.optim.AdamW([{'params': params, 'weight_decay': 0.01}, {'params': [emb], 'weight_decay': 0.0}], lr=lr)
+    vocab, dv = emb.shape[0], model.vision.width
+    # Auxiliary head (dropped after training): from the mean of a media item's latents, the bag
+    # of tokens of its answers. It makes the latents carry what the answers need early, so that
+    # the gated cross-attention has a signal to open its gates for.
+    aux = torch.nn.Linear(dv, vocab)
+    gates = [p for n, p in model.xattn.named_parameters() if n.endswith('_gate')]
+    rest = [p for n, p in model.named_parameters() if p.requires_grad and p is not emb and not n.endswith('_gate')]
+    groups = [{'params': rest + list(aux.parameters()), 'weight_decay': 0.01, 'mult': 1.0},
+              {'params': [emb], 'weight_decay': 0.0, 'mult': 1.0},
+              {'params': gates, 'weight_decay': 0.0, 'mult': gate_lr_mult}]
+    opt = torch.optim.AdamW(groups, lr=lr)
     rng = np.random.default_rng(2)
     budget = Budget(seconds, max_steps)
     step, hist = 0, []
@@ -116,48 +145,42 @@ def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_l
     while not budget.done(step):
         frac = budget.frac(step)
         picks = [list(rng.integers(0, n, size=rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))) for _ in range(batch)]
-        ids, labels, midx, mf, mask, slots = make_batch(ex, feats, cache, picks, max_len)
+        ids, labels, midx, mf, mask, slots, owners = make_batch(ex, feats, cache, picks, max_len)
         for g in opt.param_groups:
-            g['lr'] = lr_at(frac, lr)
+            g['lr'] = lr_at(frac, lr) * g['mult']
         with bf16():
-            logits = flamingo_logits(model, ids, midx, mf, mask, slots)
-        loss = next_token_loss(logits, labels)
+            lat = model.resampler(mf, mask)                                          # [Mtot, N, Dv]
+            logits = flamingo_logits(model, ids, midx, lat, slots)
+        # Curriculum: first only the answers' first tokens (what the image decides before any
+        # label can be read), then whole answers.
+        loss = next_token_loss(logits, answer_heads(labels, heads_k) if frac < heads_until else labels)
+        if aux_weight > 0:
+            bag = torch.zeros(len(owners), vocab)
+            for j, i in enumerate(owners):
+                bag[j, ex.bag[i]] = 1.0
+            aux_loss = F.binary_cross_entropy_with_logits(aux(lat.float().mean(1)), bag, pos_weight=torch.tensor(5.0))
+            loss = loss + aux_weight * aux_loss
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params + [emb], 1.0)
         opt.step()
         step += 1
         if step % 25 == 0 or budget.done(step):
+            # Collapse probe, both after the step: the loss with the right images against the
+            # loss with other sequences' images, on whole answers and on their first tokens.
             with torch.no_grad(), bf16():
-                shuffled = next_token_loss(flamingo_logits(model, ids, midx, mf, mask, slots, shuffle=True), labels).item()
-            hist.append((loss.item(), shuffled))
+                lat = model.resampler(mf, mask)
+                right_logits = flamingo_logits(model, ids, midx, lat, slots)
+                other_logits = flamingo_logits(model, ids, midx, lat, slots, shuffle=True)
+            heads = answer_heads(labels)
+            right, other = next_token_loss(right_logits, labels).item(), next_token_loss(other_logits, labels).item()
+            head_right, head_other = next_token_loss(right_logits, heads).item(), next_token_loss(other_logits, heads).item()
+            hist.append((right, other, head_right, head_other))
             gates = ' '.join(f'{torch.tanh(x.attn_gate).item():+.2f}/{torch.tanh(x.ff_gate).item():+.2f}' for x in model.xattn.values())
-            log('flamingo', f'step {step} {budget.elapsed():.0f}s loss {loss.item():.3f} (other images {shuffled:.3f}) gates {gates} lr {lr_at(frac, lr):.2e}')
+            log('flamingo', f'step {step} {budget.elapsed():.0f}s loss {right:.3f} (other images {other:.3f}) '
+                            f'answer starts {head_right:.3f} (other images {head_other:.3f}) gates {gates} lr {lr_at(frac, lr):.2e}')
     for p in params + [emb]:
         p.requires_grad_(False)
-    last = np.mean(hist[-4:], axis=0) if hist else (float('nan'), float('nan'))
-    return {'steps': step, 'seconds': round(budget.elapsed()), 'loss': float(last[0]), 'loss_other_images': float(last[1])}
-
-
-@torch.no_grad()
-def generate(model, tok, media_feats, prompt_ids, max_new=96):
-    """Greedy decoding without a cache (short sequences). media_feats: list of [F, P, Dv]
-    arrays, one per <image> in prompt_ids. Stops at <|endofchunk|> or </s>."""
-    mf = torch.zeros(len(media_feats), max(len(m) for m in media_feats), *media_feats[0].shape[1:])
-    mask = torch.zeros(mf.shape[:2], dtype=torch.bool)
-    for j, m in enumerate(media_feats):
-        mf[j, :len(m)], mask[j, :len(m)] = torch.from_numpy(np.asarray(m, dtype=np.float32)), True
-    lat = model.resampler(mf, mask)[None]                                          # [1, M, N, Dv]
-    image = tok.id('<image>')
-    ids = list(prompt_ids)
-    stop = {tok.id('<|endofchunk|>'), tok.id('</s>')}
-    out = []
-    for _ in range(max_new):
-        t = torch.tensor([ids])
-        midx = torch.cumsum((t == image).long(), dim=1)
-        nxt = int(model.decode(t, lat, midx)[0, -1].argmax())
-        if nxt in stop:
-            break
-        out.append(nxt)
-        ids.append(nxt)
-    return out
+    last = np.mean(hist[-8:], axis=0) if hist else [float('nan')] * 4
+    return {'steps': step, 'seconds': round(budget.elapsed()), 'loss': float(last[0]), 'loss_other_images': float(last[1]),
+            'answer_start_loss': float(last[2]), 'answer_start_loss_other_images': float(last[3])}
