@@ -1,6 +1,7 @@
 // flamingo describe <image|gif>... [--prompt TEXT] [--model DIR] [--backend wasm|node]
 //                   [--threads N] [--max-tokens N] [--temperature T] [--json]
-// Without --prompt it asks the bundle's trained "describe" prompt (manifest generation.prompts).
+// Without --prompt it asks the bundle's trained "describe" prompt (manifest generation.prompts);
+// other text than a trained prompt is asked through the trained question form, as in the chat.
 // Streams the model's answer to stdout. Several images make one interleaved prompt; a GIF is
 // a recording (frames sampled at the bundle's video_fps). --threads sets onnxruntime's thread
 // count (intra-op threads on node, WASM threads on wasm). Errors: one line on stderr, exit 1.
@@ -8,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { applyTemplate, FlamingoModel, loadBundle, sampleVideoFrames, type PromptSegment, type Timings } from '../flamingo';
+import { applyTemplate, FlamingoModel, loadBundle, sampleVideoFrames, taskPrompt, type PromptSegment, type Timings } from '../flamingo';
 import { folderSource } from '../node/files';
 import { decodeImage } from '../node/images';
 import { loadOrt, type NodeBackend } from '../node/ort';
@@ -56,8 +57,7 @@ async function describe(argv: string[]): Promise<void> {
   try {
     let text = '';
     let timings: Timings | undefined;
-    // Without --prompt, the bundle's trained wording for describing a screen.
-    const prompt = applyTemplate(generation.prompt, media, values.prompt ?? generation.prompts?.describe ?? '');
+    const prompt = applyTemplate(generation.prompt, media, taskPrompt(generation.prompts, values.prompt ?? ''));
     for await (const delta of model.generate(prompt, { maxTokens, temperature, onTimings: (t) => { timings = t; } })) {
       text += delta;
       if (!values.json) process.stdout.write(delta);

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { layoutFor } from './commentStyle';
 import { DocumentStream } from './documentStream';
+import { MarkdownOutline } from './outline';
 import type { EngineClient, RequestResult } from './engineClient';
 import type { MediaBytes } from './protocol';
 import type { EngineStatus } from './status';
@@ -17,6 +18,8 @@ export interface AnswerJob {
   position: vscode.Position;
   /** Lay the answer out as a comment in code files (false: plain text, as in a new markdown document). */
   asComment: boolean;
+  /** Lay a screen description out as a markdown outline (summary, then one bullet per component). */
+  outline?: boolean;
 }
 
 /** Answers in flight, so "Flamingo: Stop" can cancel them. */
@@ -29,6 +32,7 @@ export async function answerInto(engine: EngineClient, status: EngineStatus, set
     ? layoutFor(document.languageId, line.slice(0, position.character), line.slice(position.character))
     : { open: '', newline: '\n', close: '' };
   const stream = new DocumentStream(document, position, layout);
+  const outline = job.outline ? new MarkdownOutline() : undefined;
   const abort = new AbortController();
   activeAnswers.add(abort);
   const answered = status.answerStarted();
@@ -40,7 +44,7 @@ export async function answerInto(engine: EngineClient, status: EngineStatus, set
         token.onCancellationRequested(() => abort.abort());
         const result = await engine.request({
           media: job.media, prompt: job.prompt, settings: { maxTokens: settings.maxTokens, temperature: settings.temperature },
-          signal: abort.signal, onToken: (t) => stream.write(t),
+          signal: abort.signal, onToken: (t) => stream.write(outline ? outline.push(t) : t),
         });
         status.log(`${job.title}: ${result.cancelled ? 'cancelled' : formatTimings(result.timings)}`);
         return result;
@@ -52,6 +56,7 @@ export async function answerInto(engine: EngineClient, status: EngineStatus, set
     void vscode.window.showErrorMessage(`Flamingo: ${message}`);
     return undefined;
   } finally {
+    if (outline) stream.write(outline.end());
     await stream.finish();
     stream.dispose();
     closed.dispose();

@@ -61,14 +61,14 @@ async function describeMockup(c: CommandContext, uri?: vscode.Uri): Promise<void
   if (!uri) return;
   const media = await readMedia(uri);
   if (!media) return;
-  await intoNewMarkdown(c, `# UI mockup: ${media.name}\n\n`, `describing ${media.name}`, media, DESCRIBE_MOCKUP_PROMPT);
+  await intoNewMarkdown(c, `# UI mockup: ${media.name}\n\n`, `describing ${media.name}`, media, DESCRIBE_MOCKUP_PROMPT, true);
 }
 
-async function intoNewMarkdown(c: CommandContext, heading: string, title: string, media: { name: string; bytes: Uint8Array }, prompt: string): Promise<void> {
+async function intoNewMarkdown(c: CommandContext, heading: string, title: string, media: { name: string; bytes: Uint8Array }, prompt: string, outline = false): Promise<void> {
   const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: heading });
   await vscode.window.showTextDocument(document, { preview: false });
   await answerInto(c.engine, c.status, c.settings(), {
-    title, media: [media], prompt, document, position: document.positionAt(heading.length), asComment: false,
+    title, media: [media], prompt, document, position: document.positionAt(heading.length), asComment: false, outline,
   });
 }
 

@@ -6,7 +6,7 @@ export {
   FlamingoModel, type Ort, type PromptSegment, type PreparedPrompt, type GenerateOptions, type CreateOptions, type Timings,
 } from './engine';
 export { MediaHandle } from './media';
-export { applyTemplate } from './prompt';
+export { applyTemplate, taskPrompt } from './prompt';
 export { sampleVideoFrames, type RgbaImage } from './preprocess';
 export { TextTokenizer } from './tokenizer';
 export type { FlamingoConfig } from './config';

@@ -50,3 +50,21 @@ export function applyTemplate<M>(template: string, media: readonly M[], prompt: 
   text(after);
   return out;
 }
+
+/**
+ * What to ask for a person's text, given the task prompts the model was trained with
+ * (manifest.generation.prompts): a small model answers well only in the forms it saw. Empty
+ * text asks the "describe" prompt; a trained prompt, or text already in the question form, is
+ * sent as is; any other text is asked through the "question" prompt ("Question: {question}").
+ * Without trained prompts the text is sent exactly as typed.
+ */
+export function taskPrompt(prompts: Readonly<Record<string, string>> | undefined, text: string): string {
+  if (!prompts) return text;
+  const typed = text.trim();
+  if (!typed) return prompts.describe ?? '';
+  const question = prompts.question?.includes('{question}') ? prompts.question : undefined;
+  const asIs = Object.values(prompts).filter((p) => p !== question);
+  if (asIs.includes(typed) || !question) return typed;
+  const prefix = question.slice(0, question.indexOf('{question}'));
+  return prefix && typed.startsWith(prefix) ? typed : question.replaceAll('{question}', typed);
+}

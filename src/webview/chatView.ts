@@ -1,6 +1,7 @@
 // The chat panel's DOM: header (model, backend, load progress), the conversation, and a composer
 // that takes pasted or dropped images, GIFs and recordings beside text. It renders and collects
 // input; the conversation logic lives in conversation.ts.
+import type { FrameSampling } from './mediaDecode';
 
 export interface Attachment { name: string; bytes: Uint8Array; previewUrl: string; isVideo: boolean }
 
@@ -34,6 +35,8 @@ export class ChatView {
   private readonly exampleButton: HTMLButtonElement;
   private readonly stopButton: HTMLButtonElement;
   private attachments: Attachment[] = [];
+  /** The thumbnails of the conversation's media, to label them with the frames taken. */
+  private readonly figures = new WeakMap<Attachment, HTMLElement>();
 
   constructor(root: HTMLElement, private readonly on: ChatCallbacks) {
     root.replaceChildren();
@@ -77,8 +80,14 @@ export class ChatView {
       const files = mediaFiles(e.clipboardData?.files);
       if (files.length) { e.preventDefault(); void this.attach(files); }
     });
-    root.addEventListener('dragover', (e) => { e.preventDefault(); root.classList.add('dragging'); });
-    root.addEventListener('dragleave', () => root.classList.remove('dragging'));
+    // The panel takes file drags itself: VS Code's webview host script, which sees them next,
+    // hands them to the workbench (it turns pointer events off on this frame unless Shift is
+    // held), and the drop would never reach the panel.
+    const takeDrag = (e: DragEvent) => { e.preventDefault(); e.stopPropagation(); root.classList.add('dragging'); };
+    root.addEventListener('dragenter', takeDrag);
+    root.addEventListener('dragover', takeDrag);
+    // Moving between the panel's own elements is no leaving.
+    root.addEventListener('dragleave', (e) => { if (!root.contains(e.relatedTarget as Node | null)) root.classList.remove('dragging'); });
     root.addEventListener('drop', (e) => {
       e.preventDefault();
       root.classList.remove('dragging');
@@ -122,7 +131,12 @@ export class ChatView {
     const turn = el('div', 'turn user');
     if (attachments.length) {
       const strip = el('div', 'thumbs');
-      for (const a of attachments) strip.append(thumbnail(a));
+      for (const a of attachments) {
+        const figure = el('figure', 'media');
+        figure.append(thumbnail(a));
+        this.figures.set(a, figure);
+        strip.append(figure);
+      }
       turn.append(strip);
     }
     if (asExample) {
@@ -131,6 +145,16 @@ export class ChatView {
     if (text) turn.append(el('div', 'text', text));
     this.log.append(turn);
     this.scroll();
+  }
+
+  /** Labels a GIF or recording in the conversation with the number of frames the model sees. */
+  showFrames(a: Attachment, frames: number, sampling: FrameSampling): void {
+    const figure = this.figures.get(a);
+    if (!figure) return;
+    const caption = el('figcaption', 'frames', `${frames} frame${frames === 1 ? '' : 's'}`);
+    caption.title = `Sampled at ${sampling.fps} per second, at most ${sampling.maxFrames}`;
+    figure.querySelector('.frames')?.remove();
+    figure.append(caption);
   }
 
   /** Starts an answer bubble. */
@@ -143,7 +167,8 @@ export class ChatView {
     this.log.append(turn);
     this.scroll();
     const actions = () => {
-      const content = text.textContent ?? '';
+      // Trimmed, as answers streamed into documents are.
+      const content = (text.textContent ?? '').trim();
       foot.append(
         button('Copy', 'link', () => this.on.copy(content)),
         button('Insert into editor', 'link', () => this.on.insert(content)),

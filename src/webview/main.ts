@@ -114,20 +114,23 @@ async function ask(question: string, attachments: Attachment[]): Promise<void> {
   const bubble = chat.startAnswer();
   chat.setBusy(true);
   let answer = '';
+  let asked = question;
   const id = `chat${++chatCount}`;
   try {
     const timings = await engine.run(async (model) => {
-      const { segments, decodeMs } = await conversation.prompt(model, attachments, question);
+      const prompt = await conversation.prompt(model, attachments, question, (a, frames, sampling) => chat.showFrames(a, frames, sampling));
+      const { segments, decodeMs } = prompt;
+      asked = prompt.asked;
       return engine.generate(model, segments, {
         ...settings, signal: abort.signal, onToken: (t) => { answer += t; bubble.append(t); },
       }, receivedAt, decodeMs);
     });
-    conversation.record(attachments, question, answer);
+    conversation.record(attachments, asked, answer);
     bubble.finish(`${timings.tokens} tokens, ${timings.tokensPerSecond.toFixed(1)} tokens/s`);
     log(`chat ${id}: ${formatTimings(timings)}`);
   } catch (e) {
     if (abort.signal.aborted) {
-      conversation.record(attachments, question, answer);
+      conversation.record(attachments, asked, answer);
       bubble.finish('Stopped');
       log(`chat ${id}: stopped after ${answer.length} characters`);
     } else {

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import type { BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
 import { REPO } from './harness';
 
@@ -33,6 +34,12 @@ export function testModel(dir: string): { path: string; trained: boolean } {
 export function longAnswerTokens(modelDir: string): number {
   const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { config: { lm: { max_seq_len: number } } };
   return Math.min(480, manifest.config.lm.max_seq_len - 48);
+}
+
+/** How the model takes frames from a GIF or a recording: the bundle's preprocess settings. */
+export function videoSampling(modelDir: string): { fps: number; maxFrames: number } {
+  const manifest = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { preprocess: { video_fps: number; max_frames: number } };
+  return { fps: manifest.preprocess.video_fps, maxFrames: manifest.preprocess.max_frames };
 }
 
 /** A copy of a bundle whose decoder lost its second half. */
@@ -130,3 +137,81 @@ function crc32(buf: Buffer): number {
   return ~c >>> 0;
 }
 
+/** An animated GIF of `frames` different frames (a box moving across, the frame number written), each shown for `delayMs`. */
+export async function animatedGif(frames: number, delayMs: number): Promise<Buffer> {
+  const width = 320, height = 200;
+  const raws = await Promise.all(Array.from({ length: frames }, (_, i) => sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
+    <rect width="${width}" height="${height}" fill="#1e1e1e"/><rect x="${10 + Math.round((i * 260) / frames)}" y="80" width="50" height="50" fill="#0e639c"/>
+    <text x="16" y="36" font-family="sans-serif" font-size="22" fill="#fff">frame ${i + 1} of ${frames}</text>
+  </svg>`)).ensureAlpha().raw().toBuffer()));
+  return sharp(Buffer.concat(raws), { raw: { width, height: height * frames, channels: 4, pageHeight: height } })
+    .gif({ delay: Array<number>(frames).fill(delayMs), loop: 0 }).toBuffer();
+}
+
+/** The MediaRecorder types tried, best first. */
+export const WEBM_TYPES = ['video/webm;codecs=vp8', 'video/webm;codecs=vp9', 'video/webm'];
+export const MP4_TYPES = ['video/mp4;codecs=avc1.42E01E', 'video/mp4;codecs=avc1', 'video/mp4;codecs=vp9', 'video/mp4;codecs=av01', 'video/mp4'];
+
+export interface Recording { type: string; bytes: Buffer }
+
+export interface Recordings {
+  webm?: Recording;
+  mp4?: Recording;
+  /** For every type tried: whether this Chromium's MediaRecorder records it and a <video> plays it. */
+  support: string;
+}
+
+/**
+ * Records `ms` of an animated canvas with the browser's own MediaRecorder, as WebM and as MP4 at
+ * the same time, each in the first type the browser both records and plays.
+ */
+export async function recordCanvas(context: BrowserContext, ms: number): Promise<Recordings> {
+  const page = await context.newPage();
+  try {
+    await page.bringToFront(); // timers and canvas capture run at full rate in the front page
+    const out = await page.evaluate(async ([duration, webmTypes, mp4Types]) => {
+      const support = [...webmTypes, ...mp4Types].map((type) => ({
+        type, record: MediaRecorder.isTypeSupported(type), play: document.createElement('video').canPlayType(type),
+      }));
+      const pick = (types: string[]) => support.find((s) => types.includes(s.type) && s.record && s.play !== '')?.type;
+      const canvas = document.createElement('canvas');
+      canvas.width = 320;
+      canvas.height = 200;
+      document.body.append(canvas);
+      const ctx = canvas.getContext('2d')!;
+      const start = performance.now();
+      const draw = () => {
+        const t = (performance.now() - start) / 1000;
+        ctx.fillStyle = `hsl(${Math.round(t * 90) % 360} 60% 35%)`;
+        ctx.fillRect(0, 0, 320, 200);
+        ctx.fillStyle = '#fff';
+        ctx.fillRect(20 + t * 80, 90, 40, 40);
+        ctx.font = '22px sans-serif';
+        ctx.fillText(`t = ${t.toFixed(1)} s`, 16, 36);
+      };
+      draw();
+      const timer = setInterval(draw, 40);
+      const stream = canvas.captureStream(25);
+      const record = (type: string | undefined) => type === undefined ? Promise.resolve(undefined) : new Promise<{ type: string; base64: string }>((resolve, reject) => {
+        const recorder = new MediaRecorder(stream, { mimeType: type });
+        const chunks: Blob[] = [];
+        recorder.ondataavailable = (e) => chunks.push(e.data);
+        recorder.onerror = () => reject(new Error(`MediaRecorder failed for ${type}`));
+        recorder.onstop = () => {
+          const reader = new FileReader();
+          reader.onload = () => resolve({ type, base64: (reader.result as string).replace(/^data:[^,]*,/, '') });
+          reader.readAsDataURL(new Blob(chunks));
+        };
+        recorder.start();
+        setTimeout(() => recorder.stop(), duration);
+      });
+      const [webm, mp4] = await Promise.all([record(pick(webmTypes)), record(pick(mp4Types))]);
+      clearInterval(timer);
+      return { webm, mp4, support: support.map((s) => `${s.type}: record ${s.record ? 'yes' : 'no'}, play ${s.play || 'no'}`).join('; ') };
+    }, [ms, WEBM_TYPES, MP4_TYPES] as const);
+    const bytes = (r: { type: string; base64: string } | undefined) => r && { type: r.type, bytes: Buffer.from(r.base64, 'base64') };
+    return { webm: bytes(out.webm), mp4: bytes(out.mp4), support: out.support };
+  } finally {
+    await page.close();
+  }
+}

@@ -190,8 +190,18 @@ export class Workbench {
   async command(title: string): Promise<void> {
     const p = this.page;
     await this.quickOpen(`>${title}`);
-    await p.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
-    await p.keyboard.press('Enter');
+    // The row with exactly this title: fuzzy matching can rank another command first
+    // ("View: Move View" comes after "View: Move Panel Views To Secondary Side Bar").
+    const rows = p.locator('.quick-input-list .monaco-list-row');
+    await rows.filter({ has: p.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first().waitFor({ timeout: 15_000 });
+    for (let i = 0; i < 20; i++) {
+      if ((await rows.and(p.locator('.focused')).locator('.label-name').first().textContent())?.trim() === title) {
+        await p.keyboard.press('Enter');
+        return;
+      }
+      await p.keyboard.press('ArrowDown');
+    }
+    throw new Error(`the command palette did not offer "${title}"`);
   }
 
   /** Opens a workspace file in an editor through quick open and waits until it has focus. */
@@ -355,4 +365,22 @@ export class Workbench {
     }
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** Saves the active editor and returns the file's text once the save has reached the disk. */
+export async function save(w: Workbench, rel: string): Promise<string> {
+  const path = join(w.workspace, rel);
+  const before = statSync(path).mtimeMs;
+  await w.page.keyboard.press('Control+S');
+  const deadline = Date.now() + 10_000;
+  while (statSync(path).mtimeMs === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 100));
+  return readFileSync(path, 'utf8');
+}
+
+/** Empties the active editor and saves it. */
+export async function clearDocument(w: Workbench, rel: string): Promise<void> {
+  await w.page.keyboard.press('Control+A');
+  await w.page.keyboard.press('Delete');
+  await save(w, rel);
 }

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { EngineClient, VIEW_CLOSED_MESSAGE } from '../../src/extension/engineClient';
 import type { FlamingoApi } from '../../src/extension/extension';
 import type { HostToWebview } from '../../src/extension/protocol';
+import { outline } from '../../src/extension/outline';
 import { EXPLAIN_SCREENSHOT_PROMPT } from '../../src/extension/prompts';
 
 const EXTENSION_ID = 'flamingo-local.flamingo-vscode';
@@ -81,7 +82,7 @@ export async function run(): Promise<void> {
       await vscode.commands.executeCommand('flamingo.describeMockup', vscode.Uri.file(fixture.image));
       const doc = vscode.window.activeTextEditor?.document;
       assert.ok(doc && doc.isUntitled && doc.languageId === 'markdown', 'an untitled markdown document is active');
-      assert.equal(doc.getText(), `# UI mockup: ${fixture.image.split('/').pop()}\n\n${fixture.describe.trim()}`);
+      assert.equal(doc.getText(), `# UI mockup: ${fixture.image.split('/').pop()}\n\n${outline(fixture.describe.trim())}`);
       await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     }],
 

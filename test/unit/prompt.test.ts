@@ -1,8 +1,8 @@
 // Prompt building: BOS first, one <image> token per media item, answers closed with
 // <|endofchunk|>, and each token's media id (the last media item at or before it).
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyTemplate, tokenizePrompt } from '../../src/flamingo/prompt';
+import { applyTemplate, taskPrompt, tokenizePrompt } from '../../src/flamingo/prompt';
 import { TextTokenizer } from '../../src/flamingo/tokenizer';
 import { TINY_TOKENS, tinyTokenizerJson } from './tiny-tokenizer';
 
@@ -37,4 +37,23 @@ test('templates place the media at <image> and the text at {prompt}', () => {
   assert.deepEqual(applyTemplate('<image>{prompt}', [m1, m2], 'hello'), [m1, m2, { type: 'text', text: 'hello' }]);
   assert.deepEqual(applyTemplate('Q: <image> {prompt} A:', [m1], 'ab'), [{ type: 'text', text: 'Q: ' }, m1, { type: 'text', text: ' ab A:' }]);
   assert.deepEqual(applyTemplate('{prompt}', [m1], ''), [m1]);
+});
+
+describe('taskPrompt: a person\'s text in the forms the model was trained with', () => {
+  const prompts = { describe: 'Describe the screen.', error: 'Explain the error.', question: 'Question: {question}' };
+  it('asks the describe prompt for empty text', () => {
+    assert.equal(taskPrompt(prompts, '  '), 'Describe the screen.');
+  });
+  it('sends a trained prompt as typed', () => {
+    assert.equal(taskPrompt(prompts, 'Explain the error.'), 'Explain the error.');
+    assert.equal(taskPrompt(prompts, ' Describe the screen.\n'), 'Describe the screen.');
+  });
+  it('asks any other text through the question prompt, once', () => {
+    assert.equal(taskPrompt(prompts, 'What is the title?'), 'Question: What is the title?');
+    assert.equal(taskPrompt(prompts, 'Question: What is the title?'), 'Question: What is the title?');
+  });
+  it('sends the text as typed when the model names no prompts or no question form', () => {
+    assert.equal(taskPrompt(undefined, ' hello '), ' hello ');
+    assert.equal(taskPrompt({ describe: 'Describe.' }, 'What is it?'), 'What is it?');
+  });
 });
