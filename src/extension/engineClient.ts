@@ -28,7 +28,7 @@ export const VIEW_CLOSED_MESSAGE =
   'The Flamingo panel was closed before the answer finished. Run the command again to reopen it.';
 
 export const PAGE_RELOADED_MESSAGE =
-  'The Flamingo panel reloaded for a new model folder before the answer finished. Run the command again.';
+  'The Flamingo panel reloaded (a new model folder, or Developer: Reload Webviews) before the answer finished. Run the command again.';
 
 export class EngineClient {
   private port: WebviewPort | undefined;
@@ -113,6 +113,9 @@ export class EngineClient {
   receive(msg: WebviewToHost): boolean {
     switch (msg.type) {
       case 'ready':
+        // Requests already sent cannot survive a page that starts again: it reloaded on its own
+        // ("Developer: Reload Webviews") or after pageReloading(); queued ones go to the new page.
+        this.pageReloading();
         this.ready = true;
         this.port?.post(this.configureMessage());
         for (const m of this.outbox.splice(0)) this.port?.post(m);

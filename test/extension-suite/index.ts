@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { EngineClient, VIEW_CLOSED_MESSAGE } from '../../src/extension/engineClient';
+import { EngineClient, PAGE_RELOADED_MESSAGE, VIEW_CLOSED_MESSAGE } from '../../src/extension/engineClient';
 import type { FlamingoApi } from '../../src/extension/extension';
 import type { HostToWebview } from '../../src/extension/protocol';
 import { outline } from '../../src/extension/outline';
@@ -130,6 +130,20 @@ export async function run(): Promise<void> {
       await assert.rejects(pending, (e: Error) => e.message === VIEW_CLOSED_MESSAGE);
       void client.request({ media: [], prompt: 'again', settings, onToken: () => undefined });
       assert.equal(opened, 1, 'the next request asks for the view again');
+    }],
+
+    ['a page that reloads on its own fails what it was answering, and answers what was queued', async () => {
+      const sent: HostToWebview[] = [];
+      const client = new EngineClient(() => undefined, () => ({ type: 'cancel', id: 'configure-stand-in' }));
+      client.attach({ post: (m) => sent.push(m) });
+      client.receive({ type: 'ready' });
+      const answering = client.request({ media: [], prompt: 'x', settings, onToken: () => undefined });
+      client.receive({ type: 'ready' }); // "Developer: Reload Webviews": the page starts again
+      await assert.rejects(answering, (e: Error) => e.message === PAGE_RELOADED_MESSAGE);
+      const next = client.request({ media: [], prompt: 'y', settings, onToken: () => undefined });
+      const id = (sent.filter((m) => m.type === 'request').pop() as Extract<HostToWebview, { type: 'request' }>).id;
+      client.receive({ type: 'done', id, timings: { firstTokenMs: 0, tokens: 0, tokensPerSecond: 0, stages: {} }, cancelled: false });
+      assert.equal((await next).cancelled, false, 'the next request is answered by the new page');
     }],
   ];
 
