@@ -124,8 +124,7 @@ def trainable(model):
     return params, emb
 
 
-def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_len=384, gate_lr_mult=1.0, heads_until=0.0,
-                   heads_k=8, aux_weight=0.0):
+def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_len=384, heads_until=0.0, heads_k=8, aux_weight=0.0):
     params, emb = trainable(model)
     vocab, dv = emb.shape[0], model.vision.width
     # Auxiliary head (dropped after training): from the mean of a media item's latents, the bag
@@ -134,9 +133,7 @@ def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_l
     aux = torch.nn.Linear(dv, vocab)
     gates = [p for n, p in model.xattn.named_parameters() if n.endswith('_gate')]
     rest = [p for n, p in model.named_parameters() if p.requires_grad and p is not emb and not n.endswith('_gate')]
-    groups = [{'params': rest + list(aux.parameters()), 'weight_decay': 0.01, 'mult': 1.0},
-              {'params': [emb], 'weight_decay': 0.0, 'mult': 1.0},
-              {'params': gates, 'weight_decay': 0.0, 'mult': gate_lr_mult}]
+    groups = [{'params': rest + list(aux.parameters()), 'weight_decay': 0.01}, {'params': [emb] + gates, 'weight_decay': 0.0}]
     opt = torch.optim.AdamW(groups, lr=lr)
     rng = np.random.default_rng(2)
     budget = Budget(seconds, max_steps)
@@ -147,7 +144,7 @@ def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_l
         picks = [list(rng.integers(0, n, size=rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))) for _ in range(batch)]
         ids, labels, midx, mf, mask, slots, owners = make_batch(ex, feats, cache, picks, max_len)
         for g in opt.param_groups:
-            g['lr'] = lr_at(frac, lr) * g['mult']
+            g['lr'] = lr_at(frac, lr)
         with bf16():
             lat = model.resampler(mf, mask)                                          # [Mtot, N, Dv]
             logits = flamingo_logits(model, ids, midx, lat, slots)
