@@ -119,11 +119,10 @@ async function ask(question: string, attachments: Attachment[]): Promise<void> {
   try {
     const timings = await engine.run(async (model) => {
       const prompt = await conversation.prompt(model, attachments, question, (a, frames, sampling) => chat.showFrames(a, frames, sampling));
-      const { segments, decodeMs } = prompt;
       asked = prompt.asked;
-      return engine.generate(model, segments, {
+      return engine.generate(model, prompt.segments, {
         ...settings, signal: abort.signal, onToken: (t) => { answer += t; bubble.append(t); },
-      }, receivedAt, decodeMs);
+      }, receivedAt, prompt.decodeMs);
     });
     conversation.record(attachments, asked, answer);
     bubble.finish(`${timings.tokens} tokens, ${timings.tokensPerSecond.toFixed(1)} tokens/s`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
+import { maxAbsDiff } from '../builder/helpers';
 
 ortWeb.env.wasm.numThreads = 1; // shared machine; the graphs are small
 ortWeb.env.logLevel = 'error';
@@ -36,12 +37,10 @@ async function pixels(dir: string, files: string[], mean: number, std: number): 
   return { data, dims: [files.length, 3, H, W] };
 }
 
-/** Largest |a - b| over two float arrays of the same length (Infinity on NaN). */
-function maxAbsDiff(what: string, got: Float32Array, expected: Float32Array): number {
+/** max |got - expected|, the lengths checked (as 1-D tensors) by the builder suite's helper. */
+function diff(what: string, got: Float32Array, expected: Float32Array): number {
   if (got.length !== expected.length) throw new Error(`${what}: got ${got.length} values, the fixture has ${expected.length}`);
-  let max = 0;
-  for (let k = 0; k < got.length; k++) max = Math.max(max, Math.abs(got[k] - expected[k]));
-  return Number.isNaN(max) ? Infinity : max;
+  return maxAbsDiff({ shape: [got.length], data: got }, { shape: [expected.length], data: expected });
 }
 
 function readF32(path: string): Float32Array {
@@ -64,7 +63,7 @@ export async function maxDiffs(ort: Ort, bundleDir: string, fixtureDir: string):
   for (const [m, files] of fx.media.entries()) {
     const px = await pixels(fixtureDir, files, fx.mean, fx.std);
     const { features } = await vision.run({ pixels: new ort.Tensor('float32', px.data, px.dims) });
-    featuresDiff = Math.max(featuresDiff, maxAbsDiff(`features of media ${m}`, features.data as Float32Array, readF32(join(fixtureDir, fx.features[m]))));
+    featuresDiff = Math.max(featuresDiff, diff(`features of media ${m}`, features.data as Float32Array, readF32(join(fixtureDir, fx.features[m]))));
     const out = await resampler.run({ features });
     for (const i of gated) {
       (keys.get(i) ?? keys.set(i, []).get(i)!).push(out[`media_key.${i}`].data as Float32Array);
@@ -92,5 +91,5 @@ export async function maxDiffs(ort: Ort, bundleDir: string, fixtureDir: string):
     feeds[`past_value.${i}`] = new ort.Tensor('float32', new Float32Array(0), [1, kvH, 0, hd]);
   }
   const { logits } = await decoder.run(feeds);
-  return { features: featuresDiff, logits: maxAbsDiff(`logits [${fx.logits_shape}]`, logits.data as Float32Array, readF32(join(fixtureDir, fx.logits))) };
+  return { features: featuresDiff, logits: diff(`logits [${fx.logits_shape}]`, logits.data as Float32Array, readF32(join(fixtureDir, fx.logits))) };
 }

@@ -132,8 +132,8 @@ def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_l
     # the gated cross-attention has a signal to open its gates for.
     aux = torch.nn.Linear(dv, vocab)
     gates = [p for n, p in model.xattn.named_parameters() if n.endswith('_gate')]
-    rest = [p for n, p in model.named_parameters() if p.requires_grad and p is not emb and not n.endswith('_gate')]
-    groups = [{'params': rest + list(aux.parameters()), 'weight_decay': 0.01}, {'params': [emb] + gates, 'weight_decay': 0.0}]
+    decayed = [p for p in params if all(p is not g for g in gates)] + list(aux.parameters())
+    groups = [{'params': decayed, 'weight_decay': 0.01}, {'params': [emb] + gates, 'weight_decay': 0.0}]
     opt = torch.optim.AdamW(groups, lr=lr)
     rng = np.random.default_rng(2)
     budget = Budget(seconds, max_steps)
