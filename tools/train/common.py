@@ -56,7 +56,14 @@ def save_ckpt(path, state):
 
 def write_json(path, obj):
     with open(path, 'w') as f:
-        json.dump(obj, f, indent=2)
+        json.dump(obj, f, indent=2, allow_nan=False)  # a NaN is a failed run, not a number to report
+
+
+def check_finite(stage, step, **losses):
+    """Stops the run at the first non-finite loss, before it reaches the weights."""
+    bad = {k: v.item() for k, v in losses.items() if not torch.isfinite(v).all()}
+    if bad:
+        fail(f'{stage}: step {step}: non-finite loss {bad} (all: { {k: v.item() for k, v in losses.items()} })')
 
 
 def fail(msg):

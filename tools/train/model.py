@@ -9,10 +9,20 @@ import torch.nn.functional as F
 GELU_GAMMA = 1.7015043497085571
 
 
+def gelu(x):
+    """Exact GELU, guarded against torch 1.13's CPU GELU backward, which is wrong when the
+    incoming gradient and the input have different memory layouts (fp32: silently wrong and
+    run-to-run different; bf16: NaN). NFNet's last activation meets exactly that: its output
+    is read back through flatten(2).transpose(1, 2), so its gradient arrives transposed. Both
+    the input and the gradient are made contiguous. test/train/gradients.test.ts checks it."""
+    y = F.gelu(x.contiguous())
+    if y.requires_grad:
+        y.register_hook(lambda g: g.contiguous())
+    return y
+
+
 def act(x):
-    # NFNet's gamma-scaled exact GELU; .contiguous() dodges torch 1.13's wrong GELU backward
-    # on mismatched memory layouts (see shared/notes/training-cpu.md).
-    return F.gelu(x.contiguous()) * GELU_GAMMA
+    return gelu(x) * GELU_GAMMA  # NFNet's gamma-scaled exact GELU
 
 
 class WSConv2d(nn.Module):
@@ -110,10 +120,6 @@ class FeedForward(nn.Module):
         super().__init__()
         self.ff = nn.Sequential(nn.LayerNorm(d, eps=eps), nn.Linear(d, d * mult, bias=False), nn.GELU(), nn.Linear(d * mult, d, bias=False))
 
-    def forward(self, x):
-        h = self.ff[1](layer_norm(x, self.ff[0]))
-        return self.ff[3](F.gelu(h.contiguous()))
-
 
 class ResamplerAttention(nn.Module):
     def __init__(self, dv, heads, hd, eps):
@@ -167,7 +173,7 @@ class PerceiverResampler(nn.Module):
         for layer in self.layers:
             lat = layer.attn(x, lat, key_mask) + lat
             ff = layer.ff
-            lat = ff[3](F.gelu(ff[1](layer_norm(lat, ff[0])).contiguous())) + lat
+            lat = ff[3](gelu(ff[1](layer_norm(lat, ff[0])))) + lat
         return layer_norm(lat, self.norm)
 
 
@@ -260,7 +266,7 @@ class GatedXAttn(nn.Module):
         a = (s.softmax(-1) @ v).transpose(1, 2).reshape(B, S, -1) * media_gate            # [B, S, xH*xhd]
         h = h + torch.tanh(self.attn_gate) * self.attn['to_out'](a)
         ff = self.ff
-        return h + torch.tanh(self.ff_gate) * ff[3](F.gelu(ff[1](layer_norm(h, ff[0])).contiguous()))
+        return h + torch.tanh(self.ff_gate) * ff[3](gelu(ff[1](layer_norm(h, ff[0]))))
 
 
 class LM(nn.Module):

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import Budget, bf16, log, lr_at
+from common import Budget, bf16, check_finite, log, lr_at
 from data import normalize
 
 
@@ -157,6 +157,7 @@ def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_l
                 bag[j, ex.bag[i]] = 1.0
             aux_loss = F.binary_cross_entropy_with_logits(aux(lat.float().mean(1)), bag, pos_weight=torch.tensor(5.0))
             loss = loss + aux_weight * aux_loss
+        check_finite('flamingo', step, loss=loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params + [emb], 1.0)

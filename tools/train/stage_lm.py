@@ -4,7 +4,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from common import Budget, bf16, log, lr_at
+from common import Budget, bf16, check_finite, log, lr_at
 
 
 def lm_stream(samples, tok):
@@ -34,6 +34,7 @@ def train_lm(model, samples, tok, seconds, max_steps, batch, seq, lr):
             logits = model.decode(chunk[:, :-1])
         logits = logits.float()[..., :-n_new]
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), chunk[:, 1:].reshape(-1))
+        check_finite('lm', step, loss=loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(lm_params, 1.0)

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from common import Budget, bf16, log, lr_at
+from common import Budget, bf16, check_finite, log, lr_at
 from data import COMP_TYPES, normalize
 
 
@@ -78,6 +78,7 @@ def train_vision(model, cache, samples, tok, seconds, max_steps, batch, lr, ckpt
         target = torch.arange(batch)
         loss_clip = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
         loss = loss_comp + loss_words + 0.5 * loss_clip
+        check_finite('vision', step, comp=loss_comp, words=loss_words, clip=loss_clip)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
