@@ -9,8 +9,13 @@ export interface RgbaImage { width: number; height: number; data: Uint8Array | U
 /** RGB bytes, row-major [height, width, 3]. */
 export interface RgbImage { width: number; height: number; data: Uint8Array }
 
-/** Composites RGBA over `pad` (straight alpha): c' = round((c*a + pad*(255-a)) / 255). */
-export function compositeOver(img: RgbaImage, pad: readonly [number, number, number]): RgbImage {
+/**
+ * RGB pixels to resize: RGB bytes (stride 3), or the bytes of an opaque RGBA image read in
+ * place (stride 4, alpha skipped), which saves screenshots a composite pass and a copy.
+ */
+export interface RgbSource { width: number; height: number; data: Uint8Array | Uint8ClampedArray; stride: 3 | 4 }
+
+function checkRgba(img: RgbaImage): void {
   const { width, height, data } = img;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0) {
     throw new Error(`image: size ${width}x${height} is not a positive integer size`);
@@ -18,6 +23,19 @@ export function compositeOver(img: RgbaImage, pad: readonly [number, number, num
   if (data.length !== width * height * 4) {
     throw new Error(`image: ${width}x${height} RGBA needs ${width * height * 4} bytes, got ${data.length}`);
   }
+}
+
+/** The RGB pixels of an RGBA image composited over `pad`: read in place when it is opaque. */
+export function rgbSource(img: RgbaImage, pad: readonly [number, number, number]): RgbSource {
+  checkRgba(img);
+  if (isOpaque(img.data)) return { width: img.width, height: img.height, data: img.data, stride: 4 };
+  return { ...compositeOver(img, pad), stride: 3 };
+}
+
+/** Composites RGBA over `pad` (straight alpha): c' = round((c*a + pad*(255-a)) / 255). */
+export function compositeOver(img: RgbaImage, pad: readonly [number, number, number]): RgbImage {
+  checkRgba(img);
+  const { width, height, data } = img;
   const out = new Uint8Array(width * height * 3);
   if (isOpaque(data)) {
     // Screenshots: every alpha is 255, so compositing is a copy of RGB.
@@ -83,25 +101,36 @@ function boxCoefficients(inSize: number, outSize: number): { start: Int32Array; 
 const toByte = (acc: number) => Math.min(255, acc >> PRECISION_BITS);
 
 /** Box (area-average) resize of RGB bytes, as PIL's Image.BOX: horizontal pass, then vertical. */
-export function resizeBox(img: RgbImage, outWidth: number, outHeight: number): RgbImage {
-  let cur = img;
-  if (outWidth !== cur.width) cur = resizeRows(cur, outWidth);
-  if (outHeight !== cur.height) cur = resizeColumns(cur, outHeight);
-  return cur;
+export function resizeBox(img: RgbImage | RgbSource, outWidth: number, outHeight: number): RgbImage {
+  const src = 'stride' in img ? img : { ...img, stride: 3 as const };
+  const cur = outWidth !== src.width ? resizeRows(src, outWidth) : toRgb(src);
+  return outHeight !== cur.height ? resizeColumns(cur, outHeight) : cur;
+}
+
+function toRgb(src: RgbSource): RgbImage {
+  const { width, height, data, stride } = src;
+  if (stride === 3) return { width, height, data: data instanceof Uint8Array ? data : new Uint8Array(data) };
+  const out = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
+    out[j] = data[i];
+    out[j + 1] = data[i + 1];
+    out[j + 2] = data[i + 2];
+  }
+  return { width, height, data: out };
 }
 
 /** Horizontal pass: each output pixel is a weighted sum of `count` neighbours in its row. */
-function resizeRows(img: RgbImage, outWidth: number): RgbImage {
-  const { width, height, data } = img;
+function resizeRows(img: RgbSource, outWidth: number): RgbImage {
+  const { width, height, data, stride } = img;
   const { start, count, weights, ksize } = boxCoefficients(width, outWidth);
   const out = new Uint8Array(outWidth * height * 3);
   const half = 1 << (PRECISION_BITS - 1);
   for (let y = 0, o = 0; y < height; y++) {
-    const row = y * width * 3;
+    const row = y * width * stride;
     for (let xx = 0; xx < outWidth; xx++, o += 3) {
       const taps = count[xx], w0 = xx * ksize;
       let r = half, g = half, b = half;
-      for (let x = 0, p = row + start[xx] * 3; x < taps; x++, p += 3) {
+      for (let x = 0, p = row + start[xx] * stride; x < taps; x++, p += stride) {
         const w = weights[w0 + x];
         r += data[p] * w;
         g += data[p + 1] * w;
@@ -150,7 +179,7 @@ export function letterboxSize(width: number, height: number, boxHeight: number, 
 }
 
 /** Fits an RGB image into [height, width]: letterbox (top-left, padded) or stretch. */
-export function fitImage(img: RgbImage, height: number, width: number, spec: Pick<PreprocessSpec, 'resize' | 'pad_rgb'>): RgbImage {
+export function fitImage(img: RgbImage | RgbSource, height: number, width: number, spec: Pick<PreprocessSpec, 'resize' | 'pad_rgb'>): RgbImage {
   if (spec.resize === 'stretch') return resizeBox(img, width, height);
   const [w, h] = letterboxSize(img.width, img.height, height, width);
   const scaled = resizeBox(img, w, h);
@@ -191,7 +220,7 @@ function crop(img: RgbImage, x: number, y: number, width: number, height: number
 /** Frames of one still image: the whole view, or (with tiles) the global view then rows x cols tiles. */
 export function imageViews(img: RgbaImage, spec: PreprocessSpec): RgbImage[] {
   const [H, W] = spec.image_size;
-  const rgb = compositeOver(img, spec.pad_rgb);
+  const rgb = rgbSource(img, spec.pad_rgb);
   if (!spec.tiles) return [fitImage(rgb, H, W, spec)];
   const { rows, cols } = spec.tiles;
   const views = spec.tiles.global ? [fitImage(rgb, H, W, spec)] : [];
@@ -203,7 +232,7 @@ export function imageViews(img: RgbaImage, spec: PreprocessSpec): RgbImage[] {
 /** Frames of a recording: each frame one whole view, uniformly subsampled to at most max_frames. */
 export function videoViews(frames: readonly RgbaImage[], spec: PreprocessSpec): RgbImage[] {
   const [H, W] = spec.image_size;
-  return subsample(frames.length, spec.max_frames).map((i) => fitImage(compositeOver(frames[i], spec.pad_rgb), H, W, spec));
+  return subsample(frames.length, spec.max_frames).map((i) => fitImage(rgbSource(frames[i], spec.pad_rgb), H, W, spec));
 }
 
 /** Normalised pixels [F, 3, H, W] of the given views. */

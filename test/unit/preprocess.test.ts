@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { PreprocessSpec } from '../../src/flamingo/manifest';
 import {
-  compositeOver, imageViews, letterboxSize, resizeBox, sampleVideoFrames, subsample, toPixels, videoViews, type RgbaImage, type RgbImage,
+  compositeOver, imageViews, letterboxSize, resizeBox, rgbSource, sampleVideoFrames, subsample, toPixels, videoViews, type RgbaImage, type RgbImage,
 } from '../../src/flamingo/preprocess';
 
 const spec = (over: Partial<PreprocessSpec> = {}): PreprocessSpec => ({
@@ -73,8 +73,11 @@ function assertMatchesPil(img: RgbaImage, pad: [number, number, number], sizes: 
   const [composited, ...resized] = pilCompositeAndResize(img, pad, sizes);
   const rgb = compositeOver(img, pad);
   assert.ok(Buffer.from(rgb.data).equals(composited), `compositeOver over [${pad}] differs from PIL's alpha_composite`);
+  // What imageViews resizes: an opaque image's RGBA bytes in place, else the composite.
+  const source = rgbSource(img, pad);
   sizes.forEach(([w, h], i) => {
     assert.ok(Buffer.from(resizeBox(rgb, w, h).data).equals(resized[i]), `${img.width}x${img.height} -> ${w}x${h} differs from PIL`);
+    assert.ok(Buffer.from(resizeBox(source, w, h).data).equals(resized[i]), `${img.width}x${img.height} -> ${w}x${h} from ${source.stride}-byte pixels differs from PIL`);
   });
 }
 
@@ -87,7 +90,7 @@ test('an opaque 1280x800 screenshot: composite and box resize match PIL byte for
   // Noise in bands on white, as screenshots mix text and plain areas.
   for (let i = 0; i < 1280 * 800; i++) if ((i / 1280) % 100 < 60) img.data.set([rand(), rand(), rand()], i * 4);
   // The bundled model's sizes: the global view and the 2x2-tile canvas, letterboxed (section 7).
-  assertMatchesPil(img, [255, 255, 255], [[384, 240], [768, 480], [1000, 799], [1280, 1], [3, 800]]);
+  assertMatchesPil(img, [255, 255, 255], [[384, 240], [768, 480], [1000, 799], [1280, 1], [1280, 800], [3, 800]]);
 });
 
 test('partial alpha: every (colour, alpha) pair composites and resizes as PIL does (when python3 with PIL is present)', (t) => {
