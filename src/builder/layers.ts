@@ -51,6 +51,27 @@ export function attention(g: Graph, q: string, k: string, v: string, heads: numb
   return g.op(MS, 'MultiHeadAttention', [q, k, v, '', '', bias], { num_heads: heads })[0];
 }
 
+/**
+ * attention() with the queries cut into blocks of at most 16 rows, then concatenated (exact:
+ * every query row attends on its own). onnxruntime-web 1.30's WebGPU MultiHeadAttention gave
+ * wrong outputs (max error 0.1-0.9) from 32 query rows on, whatever the key count or head
+ * size, on SwiftShader, for keys and values given as [B, L, H*hd]; up to 17 rows it matched
+ * onnxruntime-node. The decoder's calls (keys and values [B, H, L, hd], a bias) matched at 72
+ * rows. test/browser checks both on the shipped model. Used where the query count is fixed:
+ * the resampler's latents and ViT's positions (the same form; ViT was not run on WebGPU).
+ */
+export function attentionInQueryBlocks(g: Graph, q: string, k: string, v: string, heads: number, rows: number): string {
+  const BLOCK = 16;
+  if (rows <= BLOCK) return attention(g, q, k, v, heads);
+  const blocks: string[] = [];
+  for (let start = 0; start < rows; start += BLOCK) {
+    const end = Math.min(rows, start + BLOCK);
+    const qBlock = g.op('', 'Slice', [q, g.constInt64([start]), g.constInt64([end]), g.constInt64([1])])[0]; // [B, end-start, H*hd]
+    blocks.push(attention(g, qBlock, k, v, heads));
+  }
+  return g.concat(blocks, 1);
+}
+
 function transpose2d(t: HostTensor, scale: number): Float32Array {
   const [rows, cols] = t.shape;
   const out = new Float32Array(rows * cols);

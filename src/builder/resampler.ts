@@ -4,7 +4,7 @@
 
 import { FlamingoConfig, visionPositions, visionWidth, xattnLayers } from '../flamingo/config';
 import { Graph } from './onnx/graph';
-import { attention, feedForward, layerNorm, linear, linearWeight, rows, transposedInit, weight } from './layers';
+import { attentionInQueryBlocks, feedForward, layerNorm, linear, linearWeight, rows, transposedInit, weight } from './layers';
 import { WeightMap, getWeight } from './weights';
 
 export function buildResampler(config: FlamingoConfig, weights: WeightMap): Graph {
@@ -40,7 +40,7 @@ export function buildResampler(config: FlamingoConfig, weights: WeightMap): Grap
       const toKv = getWeight(weights, `${prefix}.attn.to_kv.weight`, [2 * inner, Dv]);
       const k = linear(g, kvIn, transposedInit(g, `${prefix}.attn.to_kv.weight.k_T`, rows(toKv, 0, inner)));
       const v = linear(g, kvIn, transposedInit(g, `${prefix}.attn.to_kv.weight.v_T`, rows(toKv, inner, 2 * inner)));
-      const a = attention(g, q, k, v, r.heads); // [1, N, inner]
+      const a = attentionInQueryBlocks(g, q, k, v, r.heads, N); // [1, N, inner]
       let h = g.add(linear(g, a, linearWeight(g, weights, `${prefix}.attn.to_out.weight`, [Dv, inner])), lat);
       h = g.add(feedForward(g, weights, h, `${prefix}.ff`, Dv, r.ff_mult, r.ln_eps), h);
       return h;

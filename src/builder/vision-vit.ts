@@ -3,7 +3,7 @@
 
 import { FlamingoConfig, visionPositions } from '../flamingo/config';
 import { Graph } from './onnx/graph';
-import { attention, gelu, layerNorm, linear, linearWeight, transposedInit, weight } from './layers';
+import { attentionInQueryBlocks, gelu, layerNorm, linear, linearWeight, transposedInit, weight } from './layers';
 import { WeightMap, getWeight } from './weights';
 
 export function buildVitVision(config: FlamingoConfig, weights: WeightMap): Graph {
@@ -47,7 +47,7 @@ export function buildVitVision(config: FlamingoConfig, weights: WeightMap): Grap
         const wT = transposedInit(g, `${prefix}.attn.in_proj_weight.${name}_T`, part);
         return linear(g, t, wT, g.init(`${prefix}.attn.in_proj_bias.${name}`, [w], inB.slice(j * w, (j + 1) * w)));
       });
-      const a = attention(g, q, k, v, heads);
+      const a = attentionInQueryBlocks(g, q, k, v, heads, 1 + P); // [F, 1+P, w]
       const out = linear(g, a, linearWeight(g, weights, `${prefix}.attn.out_proj.weight`, [w, w]),
         weight(g, weights, `${prefix}.attn.out_proj.bias`, [w]));
       const h = g.add(x, out);

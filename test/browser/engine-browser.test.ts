@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -53,6 +53,14 @@ const INTERLEAVED: PromptSpec = { segments: [
 ] };
 const SWAPPED: PromptSpec = { segments: INTERLEAVED.segments.map((s) => (s.type !== 'image' ? s : { ...s, png: s.png === 'wide.png' ? 'tall-rgb.png' : 'wide.png' })) };
 const INTERLEAVED_TOKENS = 24;
+// The shipped model on a real screenshot, as the paste command asks it (its prompt template).
+const SCREENS = 'models/flamingo-screens';
+const SCREENSHOT: PromptSpec = { segments: [{ type: 'image', png: 'terminal-error.png' }, { type: 'text', text: 'Describe the screen.\n' }] };
+const SCREENSHOT_TOKENS = 16;
+// A prompt of 72 tokens. onnxruntime-web's WebGPU MultiHeadAttention is wrong from 32 query rows
+// on in the form the resampler used (src/builder/layers.ts); the decoder's calls (keys and
+// values per head, a bias) are not, and a prefill this long checks that they stay so.
+const LONG_PROMPT: PromptSpec = { segments: [{ type: 'text', text: 'Screens: here is one screenshot from the terminal window on my laptop, taken a minute ago while the build was running; please look at it closely' }, ...SCREENSHOT.segments] };
 
 /** The README's indented block: what greedy decoding from BOS must say. */
 function readmeText(): string {
@@ -82,6 +90,7 @@ async function writePngs(dir: string): Promise<void> {
   mkdirSync(dir);
   await sharp(pattern(150, 90, 4, 1), { raw: { width: 150, height: 90, channels: 4 } }).png().toFile(join(dir, PNGS[0]));
   await sharp(pattern(23, 57, 3, 2), { raw: { width: 23, height: 57, channels: 3 } }).png().toFile(join(dir, PNGS[1]));
+  copyFileSync('samples/terminal-error.png', join(dir, 'terminal-error.png'));
 }
 
 function buildBundles(dir: string): void {
@@ -139,6 +148,7 @@ describe('the engine in Chromium', { skip, timeout: 240_000 }, () => {
   let dir: string;
   let server: StaticServer;
   let expected: Record<string, Reference>;
+  let screenshotLatents: Float32Array;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'flamingo-browser-'));
@@ -149,12 +159,17 @@ describe('the engine in Chromium', { skip, timeout: 240_000 }, () => {
         '/index.html': '<!doctype html><meta charset="utf-8"><title>flamingo engine harness</title><script type="module" src="/harness.js"></script>',
         '/harness.js': await bundleHarness(),
       },
-      folders: { '/ort/': 'node_modules/onnxruntime-web/dist', '/bundles/': dir, '/png/': join(dir, 'png') },
+      folders: { '/ort/': 'node_modules/onnxruntime-web/dist', '/bundles/screens/': SCREENS, '/bundles/': dir, '/png/': join(dir, 'png') },
     });
     expected = {
       ...await nodeReference(join(dir, 'stories'), join(dir, 'png'), { stories: [STORIES, STORIES_TOKENS] }),
       ...await nodeReference(join(dir, 'random'), join(dir, 'png'), { interleaved: [INTERLEAVED, INTERLEAVED_TOKENS], swapped: [SWAPPED, INTERLEAVED_TOKENS] }),
+      ...await nodeReference(SCREENS, join(dir, 'png'), { screenshot: [SCREENSHOT, SCREENSHOT_TOKENS], long: [LONG_PROMPT, SCREENSHOT_TOKENS] }),
     };
+    const screens = await FlamingoModel.create(await loadBundle(folderSource(SCREENS)), await loadOrt('node'));
+    const { frames: [shot] } = await decodeImage(readFileSync(join(dir, 'png', 'terminal-error.png')));
+    screenshotLatents = (await screens.encodeMedia([shot])).latents;
+    await screens.dispose();
   });
 
   after(async () => {
@@ -216,6 +231,25 @@ describe('the engine in Chromium', { skip, timeout: 240_000 }, () => {
       test('an AbortSignal stops generation within one step, with an AbortError', async () => {
         const { seen, abortedMidway, abortedBefore } = await call(browser, 'cancel', INTERLEAVED, 3);
         assert.deepEqual({ seen, abortedMidway, abortedBefore }, { seen: 3, abortedMidway: 'AbortError', abortedBefore: 'AbortError' });
+      });
+
+      test(`the shipped model on a real screenshot (5 frames of 256x384): backend ${want}, onnxruntime-node's tokens`, async (t) => {
+        const { backend } = await call(browser, 'open', 'screens', PROVIDERS);
+        assert.equal(backend, want);
+        const latents = await call(browser, 'latents', 'terminal-error.png');
+        const diff = Math.max(...latents.map((v, i) => Math.abs(v - screenshotLatents[i])));
+        t.diagnostic(`${backend} flamingo-screens: media latents within ${diff.toExponential(2)} of onnxruntime-node's`);
+        assert.ok(diff <= 1e-3, `media latents differ from onnxruntime-node's by ${diff}`);
+        const got = await call(browser, 'greedy', SCREENSHOT, SCREENSHOT_TOKENS);
+        t.diagnostic(`${backend} flamingo-screens: ${speed(got)}`);
+        assert.deepEqual(got.tokens, expected.screenshot.tokens, `onnxruntime-node: ${JSON.stringify(expected.screenshot.text)}`);
+      });
+
+      test(`the shipped model, a prompt of over 32 tokens: backend ${want}, onnxruntime-node's tokens`, async (t) => {
+        const got = await call(browser, 'greedy', LONG_PROMPT, SCREENSHOT_TOKENS);
+        t.diagnostic(`${want} flamingo-screens: ${speed(got)}`);
+        assert.ok(got.timings.promptTokens >= 32, `the prompt has ${got.timings.promptTokens} tokens`);
+        assert.deepEqual(got.tokens, expected.long.tokens, `onnxruntime-node: ${JSON.stringify(expected.long.text)}`);
       });
     });
   }

@@ -76,6 +76,12 @@ const harness = {
     return { backend: model.backend, threads: ort.env.wasm.numThreads };
   },
 
+  /** The media latents [N, Dv] of one served PNG, as plain numbers. */
+  async latents(png: string): Promise<number[]> {
+    const { latents } = await current().encodeMedia([await decodePng(png)]);
+    return Array.from(latents);
+  },
+
   greedy: (spec: PromptSpec, maxTokens: number) => greedy(current(), spec, decodePng, maxTokens),
 
   cancel: (spec: PromptSpec, abortAfter: number) => cancel(current(), spec, decodePng, abortAfter),
@@ -83,3 +89,4 @@ const harness = {
 
 export type Harness = typeof harness;
 (globalThis as { harness?: Harness }).harness = harness;
+
