@@ -37,15 +37,6 @@ export function compositeOver(img: RgbaImage, pad: readonly [number, number, num
   checkRgba(img);
   const { width, height, data } = img;
   const out = new Uint8Array(width * height * 3);
-  if (isOpaque(data)) {
-    // Screenshots: every alpha is 255, so compositing is a copy of RGB.
-    for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
-      out[j] = data[i];
-      out[j + 1] = data[i + 1];
-      out[j + 2] = data[i + 2];
-    }
-    return { width, height, data: out };
-  }
   const [pr, pg, pb] = pad;
   for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
     const a = data[i + 3], rest = 255 - a;
