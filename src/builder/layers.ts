@@ -54,7 +54,7 @@ export function attention(g: Graph, q: string, k: string, v: string, heads: numb
 /**
  * attention() with the queries cut into blocks of at most 16 rows, then concatenated (exact:
  * every query row attends on its own). onnxruntime-web 1.30's WebGPU MultiHeadAttention gave
- * wrong outputs (max error 0.1-0.9) from 32 query rows on, whatever the key count or head
+ * wrong outputs (max error 0.07-0.9) from 32 query rows on, whatever the key count or head
  * size, on SwiftShader, for keys and values given as [B, L, H*hd]; up to 17 rows it matched
  * onnxruntime-node. The decoder's calls (keys and values [B, H, L, hd], a bias) matched at 72
  * rows. test/browser checks both on the shipped model. Used where the query count is fixed:

@@ -29,12 +29,16 @@ function checkRgba(img: RgbaImage): void {
 export function rgbSource(img: RgbaImage, pad: readonly [number, number, number]): RgbSource {
   checkRgba(img);
   if (isOpaque(img.data)) return { width: img.width, height: img.height, data: img.data, stride: 4 };
-  return { ...compositeOver(img, pad), stride: 3 };
+  return { ...composite(img, pad), stride: 3 };
 }
 
 /** Composites RGBA over `pad` (straight alpha): c' = round((c*a + pad*(255-a)) / 255). */
 export function compositeOver(img: RgbaImage, pad: readonly [number, number, number]): RgbImage {
   checkRgba(img);
+  return composite(img, pad);
+}
+
+function composite(img: RgbaImage, pad: readonly [number, number, number]): RgbImage {
   const { width, height, data } = img;
   const out = new Uint8Array(width * height * 3);
   const [pr, pg, pb] = pad;
