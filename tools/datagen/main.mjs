@@ -11,9 +11,13 @@ import { SCREENS } from './screens.mjs';
 import { recording } from './recordings.mjs';
 import { screenTasks, errorTruth, eventsAnswer, PROMPTS } from './texts.mjs';
 
-const VIEWPORTS = [[1280, 800, 1], [1024, 640, 1], [960, 600, 1], [800, 500, 1], [1440, 900, 1], [640, 400, 2], [720, 450, 2], [1100, 700, 1]];
+// Most are about 16:10; the others (16:9, 5:4) make the letterbox padding of real screenshots occur in training.
+const VIEWPORTS = [[1280, 800, 1], [1024, 640, 1], [960, 600, 1], [800, 500, 1], [1440, 900, 1], [640, 400, 2], [720, 450, 2], [1100, 700, 1],
+  [1920, 1080, 1], [1366, 768, 1], [1280, 1024, 1]];
+// Terminals are often short, wide windows.
+const TERMINAL_VIEWPORTS = [[820, 260, 1], [1000, 420, 1], [1200, 500, 1], [700, 450, 1]];
 // Still kinds and their weights: errors are what users paste most, so they get more.
-const STILLS = [['signin', 1], ['settings', 1], ['landing', 1], ['list', 1], ['table', 1], ['cards', 1], ['search', 1],
+const STILLS = [['signin', 1], ['settings', 1], ['landing', 1], ['list', 1], ['table', 1], ['cards', 1], ['search', 1], ['article', 1],
   ['dialog', 1], ['toast', 1], ['terminal', 3], ['editor', 2], ['diagram', 2]];
 const RECORDING_SHARE = 0.15;
 
@@ -33,14 +37,15 @@ function weighted(r, items) {
 export function makeSample(split, index) {
   const r = rng(hash(`${split}:${index}`));
   const W = (pool) => words(pool, split === 'test' ? 'test' : 'train');
-  const [vw, vh, scale] = r.pick(VIEWPORTS);
+  let [vw, vh, scale] = r.pick(VIEWPORTS);
   if (r.chance(RECORDING_SHARE)) {
     const rec = recording(r, W);
     return { id: index, kind: 'recording', phrase: rec.s.phrase, theme: rec.s.p.theme, viewport: [vw, vh, scale], frames: rec.frames,
       tasks: [{ task: 'events', prompt: PROMPTS.events, answer: eventsAnswer(rec.events) }], events: rec.events };
   }
   const kind = weighted(r, STILLS);
-  const spec = SCREENS[kind](r, W);
+  if (kind === 'terminal' && r.chance(0.3)) [vw, vh, scale] = r.pick(TERMINAL_VIEWPORTS);
+  const spec = SCREENS[kind](r, W, [vw, vh, scale]);
   return { id: index, kind, phrase: spec.phrase, theme: spec.p.theme, viewport: [vw, vh, scale], frames: [spec.html],
     tasks: screenTasks(spec, r), components: spec.p.comps, edges: spec.edges, error: spec.error ? errorTruth(spec.error) : undefined };
 }

@@ -127,20 +127,76 @@ function overlay(r, W, kind) {
   return { kind, phrase: kind === 'dialog' ? `a dialog over ${base.phrase}` : `a toast over ${base.phrase}`, p, html: base.html.replace('</body>', `${over}</body>`) };
 }
 
-function terminal(r, W) {
+// Real terminal colour schemes (GNOME/Ubuntu, xterm, Solarized, VS Code, macOS): a full-window
+// terminal's theme is its own background, not a page's.
+const TERMINAL_SCHEMES = [
+  { bg: '#300a24', fg: '#ffffff', dark: true }, { bg: '#000000', fg: '#d0d0d0', dark: true },
+  { bg: '#002b36', fg: '#93a1a1', dark: true }, { bg: '#1e1e1e', fg: '#cccccc', dark: true },
+  { bg: '#282c34', fg: '#abb2bf', dark: true }, { bg: '#ffffff', fg: '#000000', dark: false },
+  { bg: '#fdf6e3', fg: '#586e75', dark: false }, { bg: '#f5f5f5', fg: '#333333', dark: false },
+];
+
+/** Earlier commands still on screen above the failing one, as a real terminal keeps them. */
+function scrollback(r, W, prompt) {
+  const f = () => `${r.pick(W('file'))}.${r.pick(['py', 'js', 'ts', 'c', 'json', 'md'])}`;
+  const cmds = [
+    () => [`ls`, Array.from({ length: r.int(3, 6) }, f).join('  ')],
+    () => [`cd ${r.pick(W('noun'))}`],
+    () => [`git status --short`, ` M ${f()}`, `?? ${f()}`],
+    () => [`echo $${r.pick(['HOME', 'PATH', 'SHELL', 'USER'])}`, `/home/${r.pick(W('name'))}`],
+    () => [`git log --oneline -2`, `${r.int(0x1000000, 0xfffffff).toString(16)} ${cap(r.pick(W('verb')))} ${r.pick(W('noun'))}`, `${r.int(0x1000000, 0xfffffff).toString(16)} ${cap(r.pick(W('verb')))} ${r.pick(W('noun'))}`],
+  ];
+  return Array.from({ length: r.int(0, 3) }, () => { const [c, ...out] = r.pick(cmds)(); return [`${prompt} ${c}`, ...out]; }).flat();
+}
+
+function terminal(r, W, viewport = [1280, 800, 1]) {
   const p = newPage(r);
   const err = r.pick(ERRORS);
   const params = err.params(r, W);
   const lines = errorOutput(err, params, r, W);
-  const prompt = `${r.pick(W('name'))}@${r.pick(['dev', 'laptop', 'box', 'ws'])}:~/${r.pick(W('noun'))}$`;
-  const tb = p.theme === 'light' || p.theme === 'sepia' ? { bg: '#fafafa', fg: '#222' } : { bg: '#111', fg: '#ddd' };
-  const body = `<div class="mono" data-c="terminal" data-l="${esc(prompt)}" style="margin:1.5em;border-radius:8px;background:${tb.bg};color:${tb.fg};border:1px solid ${p.t.border};min-height:70vh">
-<div style="padding:.3em .8em;background:${p.t.panel};color:${p.t.muted};font-family:'${p.font}'">● ● ●  ${esc(r.pick(['bash', 'zsh', 'Terminal', 'powershell']))}</div>
-<pre class="mono" style="margin:0;padding:.8em;white-space:pre-wrap;font-size:${p.size - 1}px">${esc(prompt)} ${esc(lines.cmd)}
+  const user = r.pick(W('name'));
+  const host = r.pick(['dev', 'laptop', 'box', 'ws', 'workstation']);
+  const dir = `~/${r.pick(W('noun'))}`;
+  const prompt = r.pick([`${user}@${host}:${dir}$`, `${user}@${host} ${dir} %`, `${dir} $`, '$', `(venv) ${user}@${host}:${dir}$`]);
+  const size = p.size - 1;
+  const output = `${esc(prompt)} ${esc(lines.cmd)}
 ${lines.out.map((l) => (l === err.line(params) ? `<span style="color:${p.t.danger}">${esc(l)}</span>` : esc(l))).join('\n')}
-${esc(prompt)} </pre></div>`;
+${esc(prompt)} `;
+  const earlier = scrollback(r, W, prompt);
+  // Scrollback sits in its own block before the <pre>: recordings retype the command inside the <pre>.
+  const history = (fg) => (earlier.length ? `<div class="mono" style="white-space:pre-wrap;padding:.8em .8em 0;font-size:${size}px;color:${fg}">${earlier.map(esc).join('\n')}</div>` : '');
+  let body;
+  if (r.chance(0.55)) {
+    // The whole window is the terminal: its scheme sets the theme; the newest lines sit at the bottom.
+    const s = r.pick(TERMINAL_SCHEMES);
+    p.theme = s.dark ? 'dark' : 'light';
+    const title = r.pick([`${user}@${host}: ${dir}`, `${r.pick(['bash', 'zsh', 'fish'])} — ${r.int(80, 160)}×${r.int(24, 50)}`, null]);
+    const bar = title ? `<div style="padding:.35em .8em;text-align:center;background:${s.dark ? '#2c2c2c' : '#e0e0e0'};color:${s.dark ? '#ddd' : '#333'};font-family:'${p.font}';font-size:13px">${esc(title)}</div>` : '';
+    body = `<div data-c="terminal" data-l="${esc(prompt)}" style="height:100vh;display:flex;flex-direction:column;background:${s.bg};color:${s.fg}">${bar}
+<div style="flex:1;display:flex;flex-direction:column;justify-content:${viewport[1] < 600 || r.chance(0.5) ? 'flex-end' : 'flex-start'};overflow:hidden">${history(s.fg)}
+<pre class="mono" style="margin:0;padding:.2em .8em .8em;white-space:pre-wrap;font-size:${size}px">${output}</pre></div></div>`;
+  } else {
+    const tb = p.theme === 'light' || p.theme === 'sepia' ? { bg: '#fafafa', fg: '#222' } : { bg: '#111', fg: '#ddd' };
+    body = `<div class="mono" data-c="terminal" data-l="${esc(prompt)}" style="margin:1.5em;border-radius:8px;background:${tb.bg};color:${tb.fg};border:1px solid ${p.t.border};min-height:70vh">
+<div style="padding:.3em .8em;background:${p.t.panel};color:${p.t.muted};font-family:'${p.font}'">● ● ●  ${esc(r.pick(['bash', 'zsh', 'Terminal', 'powershell']))}</div>${history(tb.fg)}
+<pre class="mono" style="margin:0;padding:.8em;white-space:pre-wrap;font-size:${size}px">${output}</pre></div>`;
+  }
   p.comps.push({ type: 'terminal', label: lines.cmd });
   return { kind: 'terminal', phrase: 'a terminal window', p, html: html(p, body), error: { err, params } };
+}
+
+function article(r, W) {
+  const p = newPage(r);
+  const topic = `${cap(r.pick(W('noun')))} ${r.pick(['and', 'with', 'for', 'or'])} ${r.pick(W('noun'))}`;
+  let body = p.c('heading', topic, 'h1', 'style="margin:0 0 .6em"');
+  if (r.chance(0.5)) body += `<p class="muted">${esc(sentence(r, W))}</p>`;
+  for (let i = r.int(1, 2); i > 0; i--) {
+    body += p.c('heading', `${cap(r.pick(W('verb')))} ${r.pick(['a', 'the', 'your'])} ${r.pick(W('noun'))}`, 'h3', 'style="margin:1em 0 .3em"');
+    body += `<p>${Array.from({ length: r.int(1, 3) }, () => esc(sentence(r, W))).join(' ')}</p>`;
+    if (r.chance(0.4)) body += `<pre class="mono panel" style="padding:.6em">$ ${esc(r.pick(W('verb')))} --${esc(r.pick(W('noun')))}</pre>`;
+  }
+  if (r.chance(0.6)) body += `<p>See also: ${p.c('link', `${cap(r.pick(W('noun')))} ${r.pick(['reference', 'guide', 'FAQ'])}`, 'span', 'class="link"')}</p>`;
+  return { kind: 'article', phrase: 'a documentation page', p, html: html(p, `<div style="max-width:${r.int(36, 60)}em;padding:1.5em 2.5em">${body}</div>`) };
 }
 
 function editor(r, W) {
@@ -186,5 +242,5 @@ function errorOutput(err, p, r, W) {
   }
 }
 
-export const SCREENS = { signin, settings, landing, list, table, cards, search, dialog: (r, W) => overlay(r, W, 'dialog'), toast: (r, W) => overlay(r, W, 'toast'), terminal, editor, diagram };
+export const SCREENS = { signin, settings, landing, list, table, cards, search, article, dialog: (r, W) => overlay(r, W, 'dialog'), toast: (r, W) => overlay(r, W, 'toast'), terminal, editor, diagram };
 export { errorOutput };
