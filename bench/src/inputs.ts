@@ -1,9 +1,7 @@
-// Benchmark inputs made on the spot: screenshot-like PNGs and a large MatMul graph.
+// Benchmark inputs made on the spot: screenshot-like PNGs (the large MatMul graph is in matmul.ts).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Graph } from '../../src/builder/onnx/graph';
-import { encodeModel } from '../../src/builder/onnx/model';
 import { Rng } from '../../src/builder/random-weights';
 
 /** A flat UI: title bar, side bar, an error banner, lines of "text" (dark dashes); PNG. */
@@ -41,13 +39,4 @@ export async function ensureImages(dir: string): Promise<string[]> {
     paths.push(path);
   }
   return paths;
-}
-
-/** a [n, n] @ W [n, n] (W a constant): 2 n^3 FLOPs, the backend's best case. */
-export function matmulModel(n: number): { bytes: Uint8Array; flops: number } {
-  const g = new Graph('matmul');
-  const a = g.input('a', 'float32', [n, n]);
-  const w = g.init('w', [n, n], Float32Array.from({ length: n * n }, (_, i) => ((i * 104729) % 997) / 997 - 0.5));
-  g.output(g.matmul(a, w), 'y', 'float32', [n, n]);
-  return { bytes: encodeModel(g).model, flops: 2 * n ** 3 };
 }

@@ -34,7 +34,7 @@ function trainerConfig(): { config: FlamingoConfig; preprocess: PreprocessSpec }
 }
 
 /** The same architecture, widths and depths raised for about 10x the parameters; 1024 positions for the context sweep. */
-function biggerConfig(base: FlamingoConfig): FlamingoConfig {
+export function biggerConfig(base: FlamingoConfig): FlamingoConfig {
   return {
     vision: { ...base.vision, nfnet: { ...base.vision.nfnet!, stem: [{ channels: 32, kernel: 3, stride: 2 }, { channels: 64, kernel: 3, stride: 2 }],
       stages: [{ channels: 128, blocks: 1, stride: 2 }, { channels: 256, blocks: 2, stride: 2 }] } },
@@ -45,7 +45,7 @@ function biggerConfig(base: FlamingoConfig): FlamingoConfig {
 }
 
 /** Writes a random-weights bundle (and its weights folder) unless one with this exact config is there. */
-function ensureRandomBundle(dir: string, config: FlamingoConfig, preprocess: PreprocessSpec, seed: number, log: (s: string) => void): number {
+export function ensureRandomBundle(dir: string, config: FlamingoConfig, preprocess: PreprocessSpec, seed: number, log: (s: string) => void): number {
   const stamp = JSON.stringify({ config, preprocess, seed });
   const stampFile = join(dir, 'bench-stamp.json');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return countParameters(join(dir, 'weights', 'model.safetensors'));

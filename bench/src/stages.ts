@@ -19,6 +19,7 @@ export interface ImageInput { name: string; bytes: Uint8Array }
 export interface StageOptions {
   ort: Ort;
   provider: string;                 // execution provider: 'cpu', 'wasm', 'webgpu'
+  decoderProvider?: string;         // the engine's decoder (default: its own placement, WASM beside WebGPU for a small decoder)
   source: FileSource;               // the bundle folder
   images: ImageInput[];             // PNG screenshots; the first is the one the model sees
   decodeImage(bytes: Uint8Array): Promise<RgbaImage>;
@@ -67,8 +68,9 @@ export async function measureStages(o: StageOptions): Promise<StageResults> {
 
   // Engine phase.
   o.log('engine: create');
-  samples['load.create'] = await timeIt(async () => (await FlamingoModel.create(bundle, o.ort, { executionProviders: [o.provider] })).dispose(), few);
-  const model = await FlamingoModel.create(bundle, o.ort, { executionProviders: [o.provider] });
+  const createOptions = { executionProviders: [o.provider], decoderExecutionProvider: o.decoderProvider };
+  samples['load.create'] = await timeIt(async () => (await FlamingoModel.create(bundle, o.ort, createOptions)).dispose(), few);
+  const model = await FlamingoModel.create(bundle, o.ort, createOptions);
   const screenshot = rgba[0];
   const prompt = async (question: string) => {
     const handle = await model.encodeMedia([screenshot]);

@@ -66,7 +66,29 @@ export interface CreateOptions {
    * `{ intraOpNumThreads: 1, extra: { session: { 'intra_op.allow_spinning': '0' } } }`.
    */
   sessionOptions?: SessionOptions;
+  /** Where the decoder runs. Default: decoderPlacement (WASM beside a WebGPU encoder for a small decoder). */
+  decoderExecutionProvider?: string;
   onProgress?(stage: string, fraction: number): void;
+}
+
+/** Decoders up to this many bytes of weights run on WASM even when the vision encoder got WebGPU. */
+const SMALL_DECODER_BYTES = 32 * 2 ** 20;
+
+/**
+ * Where the decoder runs, given where the vision encoder runs. A decode step is one token: on
+ * WebGPU its time is mostly fixed cost (a few hundred small kernel dispatches, the logits read
+ * back); on WASM it grows with the weights read. Measured on an NVIDIA H200 through Dawn
+ * (bench/results-webgpu.md): the bundled model's step took 18 ms on WebGPU and 0.9 ms on WASM,
+ * so its answers stream 13x faster with the decoder on WASM; a 10x config (120 MB of decoder
+ * weights) took 26 and 13 ms, but its prompt prefill took 25 and 168 ms, and a 32-token answer
+ * took about as long either way: decoders that large stay on the GPU.
+ */
+export function decoderPlacement(bundle: Bundle, visionBackend: string): string {
+  if (visionBackend !== 'webgpu') return visionBackend;
+  const graph = bundle.manifest.graphs.decoder;
+  const bytes = Object.entries(bundle.manifest.files).filter(([path]) => path === graph || path.startsWith(`${graph}.data`))
+    .reduce((sum, [, f]) => sum + f.size, 0);
+  return bytes <= SMALL_DECODER_BYTES ? 'wasm' : 'webgpu';
 }
 
 const now = () => globalThis.performance.now();
@@ -76,7 +98,10 @@ export class FlamingoModel {
 
   private constructor(
     readonly manifest: Manifest,
+    /** Where the vision encoder and resampler run. */
     readonly backend: string,
+    /** Where the decoder runs (decoderPlacement). */
+    readonly decoderBackend: string,
     readonly tokenizer: TextTokenizer,
     private readonly ort: Ort,
     private readonly vision: Session,
@@ -103,15 +128,16 @@ export class FlamingoModel {
       const resampler = await createSession(ort, bundle, manifest.graphs.resampler, backend, host);
       opened.push(resampler);
       progress('decoder', 0.5);
+      const decoderBackend = opts.decoderExecutionProvider ?? decoderPlacement(bundle, backend);
       // On WebGPU the KV cache stays on the GPU between steps.
       const presentNames = Array.from({ length: manifest.config.lm.n_layers }, (_, i) => [`present_key.${i}`, `present_value.${i}`]).flat();
-      const decoder = await createSession(ort, bundle, manifest.graphs.decoder, backend, host, backend === 'webgpu'
+      const decoder = await createSession(ort, bundle, manifest.graphs.decoder, decoderBackend, host, decoderBackend === 'webgpu'
         ? { preferredOutputLocation: Object.fromEntries(presentNames.map((n) => [n, 'gpu-buffer' as const])) }
         : {});
       opened.push(decoder);
       checkGraphs(manifest.config, vision, resampler, decoder);
       progress('ready', 1);
-      return new FlamingoModel(manifest, backend, tokenizer, ort, vision, resampler, decoder);
+      return new FlamingoModel(manifest, backend, decoderBackend, tokenizer, ort, vision, resampler, decoder);
     } catch (e) {
       await Promise.all(opened.map((session) => session.release()));
       throw e;

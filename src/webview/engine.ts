@@ -99,8 +99,8 @@ export class WebviewEngine {
       const bundle = await loadBundle(source);
       const model = await FlamingoModel.create(bundle, ort, { executionProviders: providers });
       const name = bundle.manifest.name || label;
-      const detail = await backendDetail(model.backend);
-      this.log(`model "${name}" loaded from ${label} in ${Math.round(performance.now() - started)} ms on ${model.backend} (${detail})`);
+      const detail = await backendDetail(model.backend) + (model.decoderBackend !== model.backend ? '; decoder on WebAssembly (faster per token for a model this small)' : '');
+      this.log(`model "${name}" loaded from ${label} in ${Math.round(performance.now() - started)} ms on ${model.backend}, decoder on ${model.decoderBackend} (${detail})`);
       this.report({ state: 'ready', model: name, backend: model.backend === 'webgpu' ? 'webgpu' : 'wasm', detail });
       if (model.backend === 'webgpu') this.watchDevice(config);
       return model;

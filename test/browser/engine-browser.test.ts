@@ -212,7 +212,7 @@ describe('the engine in Chromium', { skip, timeout: 240_000 }, () => {
       });
 
       test(`stories260K (zero gates, BOS carrying an image): backend ${want}, onnxruntime-node's tokens (the README text)`, async (t) => {
-        const { backend, threads } = await call(browser, 'open', 'stories', PROVIDERS);
+        const { backend, threads } = await call(browser, 'open', 'stories', PROVIDERS, want);
         assert.equal(backend, want);
         const got = await call(browser, 'greedy', STORIES, STORIES_TOKENS);
         t.diagnostic(`${backend} (${threads} WASM threads) stories260K: ${speed(got)}`);
@@ -220,7 +220,7 @@ describe('the engine in Chromium', { skip, timeout: 240_000 }, () => {
       });
 
       test(`random Flamingo, two interleaved images, gates 0.5: backend ${want}, onnxruntime-node's tokens`, async (t) => {
-        const { backend } = await call(browser, 'open', 'random', PROVIDERS);
+        const { backend } = await call(browser, 'open', 'random', PROVIDERS, want);
         assert.equal(backend, want);
         const got = await call(browser, 'greedy', INTERLEAVED, INTERLEAVED_TOKENS);
         t.diagnostic(`${backend} random Flamingo: ${speed(got)}`);
@@ -234,7 +234,7 @@ describe('the engine in Chromium', { skip, timeout: 240_000 }, () => {
       });
 
       test(`the shipped model on a real screenshot (5 frames of 256x384): backend ${want}, onnxruntime-node's tokens`, async (t) => {
-        const { backend } = await call(browser, 'open', 'screens', PROVIDERS);
+        const { backend } = await call(browser, 'open', 'screens', PROVIDERS, want);
         assert.equal(backend, want);
         const latents = await call(browser, 'latents', 'terminal-error.png');
         const diff = Math.max(...latents.map((v, i) => Math.abs(v - screenshotLatents[i])));
@@ -250,6 +250,14 @@ describe('the engine in Chromium', { skip, timeout: 240_000 }, () => {
         t.diagnostic(`${want} flamingo-screens: ${speed(got)}`);
         assert.ok(got.timings.promptTokens >= 32, `the prompt has ${got.timings.promptTokens} tokens`);
         assert.deepEqual(got.tokens, expected.long.tokens, `onnxruntime-node: ${JSON.stringify(expected.long.text)}`);
+      });
+
+      test(`the shipped model as the webview places it (decoder on ${webgpu ? 'WASM beside WebGPU: a small decoder' : 'WASM'}): onnxruntime-node's tokens`, async (t) => {
+        const { backend, decoderBackend } = await call(browser, 'open', 'screens', PROVIDERS);
+        assert.deepEqual([backend, decoderBackend], [want, 'wasm']);
+        const got = await call(browser, 'greedy', SCREENSHOT, SCREENSHOT_TOKENS);
+        t.diagnostic(`${backend} + ${decoderBackend} decoder flamingo-screens: ${speed(got)}`);
+        assert.deepEqual(got.tokens, expected.screenshot.tokens, `onnxruntime-node: ${JSON.stringify(expected.screenshot.text)}`);
       });
     });
   }

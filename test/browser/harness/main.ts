@@ -64,16 +64,16 @@ const harness = {
     return { width, height, data: Array.from(data) };
   },
 
-  /** Loads /bundles/<name>/ and creates the engine; returns the backend it runs on. */
-  async open(bundle: string, executionProviders: string[]): Promise<{ backend: string; threads: number }> {
+  /** Loads /bundles/<name>/ and creates the engine; returns the backends it runs on. `decoder`: where the decoder runs (default: the engine's placement). */
+  async open(bundle: string, executionProviders: string[], decoder?: string): Promise<{ backend: string; decoderBackend: string; threads: number }> {
     await model?.dispose();
     model = undefined;
     // Only the .wasm location, as the webview sets it: the JS glue is bundled in.
     ort.env.wasm.wasmPaths = { wasm: '/ort/ort-wasm-simd-threaded.asyncify.wasm' };
     ort.env.wasm.numThreads = crossOriginIsolated ? 2 : 1;
     const source: FileSource = { read: (path) => fetchBytes(`/bundles/${bundle}/${path}`) };
-    model = await FlamingoModel.create(await loadBundle(source), ort, { executionProviders });
-    return { backend: model.backend, threads: ort.env.wasm.numThreads };
+    model = await FlamingoModel.create(await loadBundle(source), ort, { executionProviders, decoderExecutionProvider: decoder });
+    return { backend: model.backend, decoderBackend: model.decoderBackend, threads: ort.env.wasm.numThreads };
   },
 
   /** The media latents [N, Dv] of one served PNG, as plain numbers. */
