@@ -21,10 +21,10 @@ import { measureStages, type StageResults } from './stages';
 const { values: a } = parseArgs({
   options: {
     images: { type: 'string' }, out: { type: 'string' }, 'write-rgba': { type: 'string' }, big: { type: 'boolean', default: false },
-    reps: { type: 'string', default: '5' }, threads: { type: 'string', default: '4' }, 'wasm-dir': { type: 'string' },
+    reps: { type: 'string', default: '5' }, 'wasm-dir': { type: 'string' },
   },
 });
-const usage = 'usage: dawn.mjs --images A.rgba[,B.rgba] --out result.json [--big] [--reps N] [--threads N] [--wasm-dir DIR]';
+const usage = 'usage: dawn.mjs --images A.png[,B.rgba] (--out result.json [--big] [--reps N] [--wasm-dir DIR] | --write-rgba DIR)';
 const imageFiles = (a.images ?? '').split(',').filter(Boolean);
 const outFile = a.out ?? '';
 if (imageFiles.length === 0 || (!outFile && !a['write-rgba'])) throw new Error(usage);
@@ -129,7 +129,8 @@ async function main(): Promise<void> {
   const ort = ortWeb as unknown as Ort;
   // The .wasm's bytes (the JS glue is bundled in; this browser build would fetch() a path).
   ort.env.wasm.wasmBinary = Uint8Array.from(readFileSync(resolve(a['wasm-dir'] ?? 'node_modules/onnxruntime-web/dist', 'ort-wasm-simd-threaded.asyncify.wasm'))).buffer;
-  ort.env.wasm.numThreads = Number(a.threads);
+  // 1 thread, as in the webview; with more, this browser build fetch()es its worker script, which Node cannot.
+  ort.env.wasm.numThreads = 1;
   if (process.env.ORT_VERBOSE) Object.assign(ort.env, { logLevel: 'verbose', debug: true });
   const images = decoded.map(({ name, image }) => ({ name, bytes: encodeRgba(image) }));
   const fileSource = (dir: string): FileSource => ({ read: async (path) => new Uint8Array(readFileSync(join(dir, path))) });
