@@ -97,7 +97,8 @@ export class WebviewEngine {
       const source = new FetchSource(config.model.baseUri, (loaded, total) => this.report({ state: 'loading', model: label, loadedBytes: loaded, totalBytes: total }));
       this.report({ state: 'loading', model: label, loadedBytes: 0, totalBytes: 0 });
       const bundle = await loadBundle(source);
-      const model = await FlamingoModel.create(bundle, ort, { executionProviders: providers });
+      // "auto" lets the engine place a small decoder on WASM; an explicit "webgpu" puts everything on the GPU.
+      const model = await FlamingoModel.create(bundle, ort, { executionProviders: providers, decoderExecutionProvider: backend === 'webgpu' ? 'webgpu' : undefined });
       const name = bundle.manifest.name || label;
       const detail = await backendDetail(model.backend) + (model.decoderBackend !== model.backend ? '; decoder on WebAssembly (faster per token for a model this small)' : '');
       this.log(`model "${name}" loaded from ${label} in ${Math.round(performance.now() - started)} ms on ${model.backend}, decoder on ${model.decoderBackend} (${detail})`);
