@@ -12,7 +12,6 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ortWeb from 'onnxruntime-web/webgpu';
 import { FlamingoModel, loadBundle, type FileSource, type Ort, type RgbaImage } from '../../src/flamingo/index';
-import type { FlamingoConfig } from '../../src/flamingo/config';
 import type { Manifest } from '../../src/flamingo/manifest';
 import { matmulModel } from './matmul';
 import { biggerConfig, ensureRandomBundle } from './models';
@@ -131,7 +130,6 @@ async function main(): Promise<void> {
   ort.env.wasm.wasmBinary = Uint8Array.from(readFileSync(resolve(a['wasm-dir'] ?? 'node_modules/onnxruntime-web/dist', 'ort-wasm-simd-threaded.asyncify.wasm'))).buffer;
   // 1 thread, as in the webview; with more, this browser build fetch()es its worker script, which Node cannot.
   ort.env.wasm.numThreads = 1;
-  if (process.env.ORT_VERBOSE) Object.assign(ort.env, { logLevel: 'verbose', debug: true });
   const images = decoded.map(({ name, image }) => ({ name, bytes: encodeRgba(image) }));
   const fileSource = (dir: string): FileSource => ({ read: async (path) => new Uint8Array(readFileSync(join(dir, path))) });
 
@@ -140,7 +138,7 @@ async function main(): Promise<void> {
   result.correctness = await correctness(ort, fileSource(BUNDLED), decoded);
   log(JSON.stringify(result.correctness));
 
-  const manifest = JSON.parse(readFileSync(join(BUNDLED, 'manifest.json'), 'utf8')) as Manifest & { config: FlamingoConfig };
+  const manifest = JSON.parse(readFileSync(join(BUNDLED, 'manifest.json'), 'utf8')) as Manifest;
   const models: [string, string][] = [['bundled', BUNDLED]];
   if (a.big) {
     const dir = 'out/bench/models/big';
