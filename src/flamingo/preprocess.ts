@@ -1,7 +1,8 @@
 // Image preprocessing (docs/model-spec.md, section 7): RGBA bytes -> normalised float pixels
 // [F, 3, H, W]. The box resize reproduces PIL's Image.resize(..., Image.BOX) on RGB bytes
 // bit for bit (two 8-bit passes, horizontal then vertical, 22-bit fixed-point weights), so
-// the runtime sees exactly what the trainer saw.
+// the runtime sees exactly what the trainer saw. Pixels travel packed in 32-bit words, so that
+// an opaque screenshot is never copied before its resize and each input pixel is one load.
 import type { PreprocessSpec } from './manifest';
 
 export interface RgbaImage { width: number; height: number; data: Uint8Array | Uint8ClampedArray }
@@ -10,10 +11,11 @@ export interface RgbaImage { width: number; height: number; data: Uint8Array | U
 export interface RgbImage { width: number; height: number; data: Uint8Array }
 
 /**
- * RGB pixels to resize: RGB bytes (stride 3), or the bytes of an opaque RGBA image read in
- * place (stride 4, alpha skipped), which saves screenshots a composite pass and a copy.
+ * Opaque RGB pixels, one 32-bit word each: R | G << 8 | B << 16 (the bits above are ignored).
+ * This is how little-endian RGBA bytes read as Uint32, so an opaque screenshot is used in
+ * place, and the resize can add a pixel's red and blue in one integer add (see `horizontalPass`).
  */
-export interface RgbSource { width: number; height: number; data: Uint8Array | Uint8ClampedArray; stride: 3 | 4 }
+export interface PackedRgb { width: number; height: number; pixels: Uint32Array }
 
 function checkRgba(img: RgbaImage): void {
   const { width, height, data } = img;
@@ -25,139 +27,157 @@ function checkRgba(img: RgbaImage): void {
   }
 }
 
-/** The RGB pixels of an RGBA image composited over `pad`: read in place when it is opaque. */
-export function rgbSource(img: RgbaImage, pad: readonly [number, number, number]): RgbSource {
+/**
+ * The image composited over `pad` (straight alpha: c' = round((c*a + pad*(255-a)) / 255), as
+ * PIL's alpha_composite), packed. An opaque image's bytes are read in place, without a copy.
+ */
+export function packedSource(img: RgbaImage, pad: readonly [number, number, number]): PackedRgb {
   checkRgba(img);
-  if (isOpaque(img.data)) return { width: img.width, height: img.height, data: img.data, stride: 4 };
-  return { ...composite(img, pad), stride: 3 };
-}
-
-/** Composites RGBA over `pad` (straight alpha): c' = round((c*a + pad*(255-a)) / 255). */
-export function compositeOver(img: RgbaImage, pad: readonly [number, number, number]): RgbImage {
-  checkRgba(img);
-  return composite(img, pad);
-}
-
-function composite(img: RgbaImage, pad: readonly [number, number, number]): RgbImage {
   const { width, height, data } = img;
-  const out = new Uint8Array(width * height * 3);
+  const aligned = data.byteOffset % 4 === 0;
+  const words = new Uint32Array(aligned ? data.buffer : data.slice().buffer, aligned ? data.byteOffset : 0, width * height);
+  if (isOpaque(words)) return { width, height, pixels: words };
+  const out = new Uint32Array(width * height);
   const [pr, pg, pb] = pad;
-  for (let i = 0, j = 0; i < data.length; i += 4, j += 3) {
-    const a = data[i + 3], rest = 255 - a;
-    out[j] = div255(data[i] * a + pr * rest);
-    out[j + 1] = div255(data[i + 1] * a + pg * rest);
-    out[j + 2] = div255(data[i + 2] * a + pb * rest);
+  for (let i = 0, j = 0; i < out.length; i++, j += 4) {
+    const a = data[j + 3], rest = 255 - a;
+    out[i] = div255(data[j] * a + pr * rest) | (div255(data[j + 1] * a + pg * rest) << 8) | (div255(data[j + 2] * a + pb * rest) << 16);
   }
-  return { width, height, data: out };
+  return { width, height, pixels: out };
 }
 
-function isOpaque(rgba: Uint8Array | Uint8ClampedArray): boolean {
-  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return false;
+function isOpaque(words: Uint32Array): boolean {
+  for (let i = 0; i < words.length; i++) if (words[i] >>> 24 !== 255) return false;
   return true;
+}
+
+/** RGB bytes of packed pixels. */
+export function unpack(img: PackedRgb): RgbImage {
+  const { width, height, pixels } = img;
+  const data = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < pixels.length; i++, j += 3) {
+    const v = pixels[i];
+    data[j] = v & 0xff;
+    data[j + 1] = (v >>> 8) & 0xff;
+    data[j + 2] = (v >>> 16) & 0xff;
+  }
+  return { width, height, data };
 }
 
 /** round(v / 255) for integers 0 <= v <= 65535 (v / 255 is never a half, 255 being odd). */
 const div255 = (v: number) => (v + 128 + ((v + 128) >> 8)) >> 8;
 
 const PRECISION_BITS = 32 - 8 - 2;
+const HALF = 1 << (PRECISION_BITS - 1);
 
-/** PIL's precompute_coeffs for the box filter, normalised to fixed point (normalize_coeffs_8bpc). */
-function boxCoefficients(inSize: number, outSize: number): { start: Int32Array; count: Int32Array; weights: Int32Array; ksize: number } {
+/**
+ * PIL's box-filter coefficients (precompute_coeffs, normalize_coeffs_8bpc) for each output
+ * position: the input run it averages, [first, first + taps), and the run's fixed-point weight.
+ * A box weighs each input wholly in or out, so every tap of a run has the same weight.
+ */
+function boxRuns(inSize: number, outSize: number): { first: Int32Array; taps: Int32Array; weight: Int32Array } {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = 0.5 * filterScale;
-  const ksize = Math.ceil(support) * 2 + 1;
-  const start = new Int32Array(outSize), count = new Int32Array(outSize), weights = new Int32Array(outSize * ksize);
-  const k = new Float64Array(ksize);
+  const first = new Int32Array(outSize), taps = new Int32Array(outSize), weight = new Int32Array(outSize);
   for (let xx = 0; xx < outSize; xx++) {
     const center = (xx + 0.5) * scale;
     const xmin = Math.max(0, Math.trunc(center - support + 0.5));
-    const xmax = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
-    let total = 0;
-    for (let x = 0; x < xmax; x++) {
-      const t = (x + xmin - center + 0.5) / filterScale;
-      k[x] = t > -0.5 && t <= 0.5 ? 1 : 0;
-      total += k[x];
+    const xmax = Math.min(inSize, Math.trunc(center + support + 0.5));
+    let lo = -1, n = 0;
+    for (let x = xmin; x < xmax; x++) {
+      const t = (x - center + 0.5) / filterScale;
+      if (t > -0.5 && t <= 0.5) { if (lo < 0) lo = x; n++; }
     }
-    for (let x = 0; x < xmax; x++) {
-      const w = total !== 0 ? k[x] / total : k[x];
-      weights[xx * ksize + x] = Math.trunc(0.5 + w * (1 << PRECISION_BITS));
-    }
-    start[xx] = xmin;
-    count[xx] = xmax;
+    first[xx] = Math.max(lo, xmin);
+    taps[xx] = n;
+    weight[xx] = n > 0 ? Math.trunc(0.5 + (1 / n) * (1 << PRECISION_BITS)) : 0;
   }
-  return { start, count, weights, ksize };
+  return { first, taps, weight };
 }
 
 /**
- * Fixed-point accumulator -> byte, as PIL's clip8. Box weights are never negative, so the
- * accumulator is not either, and an integer shift is the floor of the division.
+ * Fixed-point sum -> byte, as PIL's clip8 (weights are never negative, so a shift is the floor).
+ * sum * weight stays below 2^31: the run's weights add up to about 2^22 and bytes are below 2^8.
  */
-const toByte = (acc: number) => Math.min(255, acc >> PRECISION_BITS);
+const toByte = (sum: number, weight: number) => Math.min(255, (HALF + sum * weight) >> PRECISION_BITS);
 
-/** Box (area-average) resize of RGB bytes, as PIL's Image.BOX: horizontal pass, then vertical. */
-export function resizeBox(img: RgbImage | RgbSource, outWidth: number, outHeight: number): RgbImage {
-  const src = 'stride' in img ? img : { ...img, stride: 3 as const };
-  const cur = outWidth !== src.width ? resizeRows(src, outWidth) : toRgb(src);
-  return outHeight !== cur.height ? resizeColumns(cur, outHeight) : cur;
-}
+// Red and blue are summed together in one integer, 16 bits each, green alone. Runs of up to
+// 256 pixels keep red from carrying into blue (256 * 255 < 2^16); longer ones (shrinking an
+// image more than 255 times) take `longRunMean`.
+const MAX_PACKED_RUN = 256;
 
-function toRgb(src: RgbSource): RgbImage {
-  const { width, height, data, stride } = src;
-  if (stride === 3) return { width, height, data: data instanceof Uint8Array ? data : new Uint8Array(data) };
-  const out = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; j < out.length; i += 4, j += 3) {
-    out[j] = data[i];
-    out[j + 1] = data[i + 1];
-    out[j + 2] = data[i + 2];
+/** The weighted mean of `count` packed pixels from `start`, `step` apart, any count. */
+function longRunMean(pixels: Uint32Array, start: number, count: number, step: number, weight: number): number {
+  let r = 0, g = 0, b = 0;
+  for (let k = 0, p = start; k < count; k++, p += step) {
+    const v = pixels[p];
+    r += v & 0xff;
+    g += (v >>> 8) & 0xff;
+    b += (v >>> 16) & 0xff;
   }
-  return { width, height, data: out };
+  return toByte(r, weight) | (toByte(g, weight) << 8) | (toByte(b, weight) << 16);
 }
 
-/** Horizontal pass: each output pixel is a weighted sum of `count` neighbours in its row. */
-function resizeRows(img: RgbSource, outWidth: number): RgbImage {
-  const { width, height, data, stride } = img;
-  const { start, count, weights, ksize } = boxCoefficients(width, outWidth);
-  const out = new Uint8Array(outWidth * height * 3);
-  const half = 1 << (PRECISION_BITS - 1);
+/** Horizontal pass: each output pixel averages a run of its row. */
+function horizontalPass(img: PackedRgb, outWidth: number): PackedRgb {
+  const { width, height, pixels } = img;
+  const { first, taps, weight } = boxRuns(width, outWidth);
+  const long = taps.some((n) => n > MAX_PACKED_RUN);
+  const out = new Uint32Array(outWidth * height);
   for (let y = 0, o = 0; y < height; y++) {
-    const row = y * width * stride;
-    for (let xx = 0; xx < outWidth; xx++, o += 3) {
-      const taps = count[xx], w0 = xx * ksize;
-      let r = half, g = half, b = half;
-      for (let x = 0, p = row + start[xx] * stride; x < taps; x++, p += stride) {
-        const w = weights[w0 + x];
-        r += data[p] * w;
-        g += data[p + 1] * w;
-        b += data[p + 2] * w;
+    const row = y * width;
+    for (let xx = 0; xx < outWidth; xx++, o++) {
+      const start = row + first[xx], end = start + taps[xx], w = weight[xx];
+      if (long) { out[o] = longRunMean(pixels, start, taps[xx], 1, w); continue; }
+      let rb = 0, g = 0;
+      for (let p = start; p < end; p++) {
+        const v = pixels[p];
+        rb += v & 0xff00ff;
+        g += (v >>> 8) & 0xff;
       }
-      out[o] = toByte(r);
-      out[o + 1] = toByte(g);
-      out[o + 2] = toByte(b);
+      out[o] = toByte(rb & 0xffff, w) | (toByte(g, w) << 8) | (toByte(rb >>> 16, w) << 16);
     }
   }
-  return { width: outWidth, height, data: out };
+  return { width: outWidth, height, pixels: out };
 }
 
-/** Vertical pass: each output row is a weighted sum of `count` input rows, accumulated row by row. */
-function resizeColumns(img: RgbImage, outHeight: number): RgbImage {
-  const { width, height, data } = img;
-  const { start, count, weights, ksize } = boxCoefficients(height, outHeight);
-  const rowBytes = width * 3;
-  const out = new Uint8Array(rowBytes * outHeight);
-  // [width * 3]: below 2^31 (weights sum to about 2^22, bytes are below 2^8).
-  const acc = new Int32Array(rowBytes);
-  const half = 1 << (PRECISION_BITS - 1);
+/** Vertical pass: each output row averages a run of rows, summed row by row. */
+function verticalPass(img: PackedRgb, outHeight: number): PackedRgb {
+  const { width, pixels } = img;
+  const { first, taps, weight } = boxRuns(img.height, outHeight);
+  const long = taps.some((n) => n > MAX_PACKED_RUN);
+  const out = new Uint32Array(width * outHeight);
+  const rb = new Int32Array(width), g = new Int32Array(width); // [width]: sums of one output row
   for (let yy = 0; yy < outHeight; yy++) {
-    acc.fill(half);
-    for (let y = 0; y < count[yy]; y++) {
-      const w = weights[yy * ksize + y], row = (start[yy] + y) * rowBytes;
-      for (let i = 0; i < rowBytes; i++) acc[i] += data[row + i] * w;
+    const o = yy * width, w = weight[yy];
+    if (long) {
+      for (let x = 0; x < width; x++) out[o + x] = longRunMean(pixels, first[yy] * width + x, taps[yy], width, w);
+      continue;
     }
-    const o = yy * rowBytes;
-    for (let i = 0; i < rowBytes; i++) out[o + i] = toByte(acc[i]);
+    rb.fill(0);
+    g.fill(0);
+    for (let k = 0; k < taps[yy]; k++) {
+      const row = (first[yy] + k) * width;
+      for (let x = 0; x < width; x++) {
+        const v = pixels[row + x];
+        rb[x] += v & 0xff00ff;
+        g[x] += (v >>> 8) & 0xff;
+      }
+    }
+    for (let x = 0; x < width; x++) out[o + x] = toByte(rb[x] & 0xffff, w) | (toByte(g[x], w) << 8) | (toByte(rb[x] >>> 16, w) << 16);
   }
-  return { width, height: outHeight, data: out };
+  return { width, height: outHeight, pixels: out };
+}
+
+/**
+ * Box (area-average) resize, as PIL's Image.BOX bit for bit: a horizontal pass to 8 bits, then
+ * a vertical one (each skipped when its size does not change, as PIL does).
+ */
+export function resizePacked(img: PackedRgb, outWidth: number, outHeight: number): PackedRgb {
+  if (!(outWidth > 0 && outHeight > 0)) throw new Error(`resize: output size ${outWidth}x${outHeight} is not positive`);
+  const rows = outWidth !== img.width ? horizontalPass(img, outWidth) : img;
+  return outHeight !== rows.height ? verticalPass(rows, outHeight) : rows;
 }
 
 /** Python's round(): halves go to the even neighbour. */
@@ -173,65 +193,61 @@ export function letterboxSize(width: number, height: number, boxHeight: number, 
   return [Math.max(1, roundHalfEven((width * boxHeight) / height)), boxHeight];
 }
 
-/** Fits an RGB image into [height, width]: letterbox (top-left, padded) or stretch. */
-export function fitImage(img: RgbImage | RgbSource, height: number, width: number, spec: Pick<PreprocessSpec, 'resize' | 'pad_rgb'>): RgbImage {
-  if (spec.resize === 'stretch') return resizeBox(img, width, height);
+/** Fits an image into [height, width]: letterbox (top-left, padded with pad_rgb) or stretch. */
+export function fitImage(img: PackedRgb, height: number, width: number, spec: Pick<PreprocessSpec, 'resize' | 'pad_rgb'>): PackedRgb {
+  if (spec.resize === 'stretch') return resizePacked(img, width, height);
   const [w, h] = letterboxSize(img.width, img.height, height, width);
-  const scaled = resizeBox(img, w, h);
-  const out = new Uint8Array(width * height * 3);
-  const padRow = new Uint8Array(width * 3);
-  for (let x = 0; x < width; x++) padRow.set(spec.pad_rgb, x * 3);
-  for (let y = 0; y < height; y++) {
-    const o = y * width * 3;
-    if (y >= h) { out.set(padRow, o); continue; }
-    out.set(scaled.data.subarray(y * w * 3, (y + 1) * w * 3), o);
-    out.set(padRow.subarray(w * 3), o + w * 3);
-  }
-  return { width, height, data: out };
+  const scaled = resizePacked(img, w, h);
+  const [pr, pg, pb] = spec.pad_rgb;
+  const out = new Uint32Array(width * height).fill(pr | (pg << 8) | (pb << 16));
+  for (let y = 0; y < h; y++) out.set(scaled.pixels.subarray(y * w, (y + 1) * w), y * width);
+  return { width, height, pixels: out };
 }
 
 /** Writes (v/255 - mean[c]) / std[c] as [3, H, W] at `offset` of `out`. */
-export function normalizeInto(img: RgbImage, spec: Pick<PreprocessSpec, 'mean' | 'std'>, out: Float32Array, offset: number): void {
-  const plane = img.width * img.height;
-  const table = new Float32Array(256); // the normalised value of each byte, for this channel
-  for (let c = 0; c < 3; c++) {
-    const mean = spec.mean[c], std = spec.std[c];
-    for (let v = 0; v < 256; v++) table[v] = (v / 255 - mean) / std;
-    const o = offset + c * plane;
-    for (let i = 0, j = c; i < plane; i++, j += 3) out[o + i] = table[img.data[j]];
+export function normalizeInto(img: PackedRgb, spec: Pick<PreprocessSpec, 'mean' | 'std'>, out: Float32Array, offset: number): void {
+  const plane = img.width * img.height, { pixels } = img;
+  // The normalised value of each byte, per channel: [3 * 256].
+  const table = new Float32Array(3 * 256);
+  for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) table[c * 256 + v] = (v / 255 - spec.mean[c]) / spec.std[c];
+  for (let i = 0, o = offset; i < plane; i++, o++) {
+    const v = pixels[i];
+    out[o] = table[v & 0xff];
+    out[o + plane] = table[256 + ((v >>> 8) & 0xff)];
+    out[o + 2 * plane] = table[512 + ((v >>> 16) & 0xff)];
   }
 }
 
-/** Copies the region [x, y, width, height] of an RGB image. */
-function crop(img: RgbImage, x: number, y: number, width: number, height: number): RgbImage {
-  const out = new Uint8Array(width * height * 3);
+/** The region [x, y, width, height] of an image. */
+function crop(img: PackedRgb, x: number, y: number, width: number, height: number): PackedRgb {
+  const out = new Uint32Array(width * height);
   for (let r = 0; r < height; r++) {
-    const from = ((y + r) * img.width + x) * 3;
-    out.set(img.data.subarray(from, from + width * 3), r * width * 3);
+    const from = (y + r) * img.width + x;
+    out.set(img.pixels.subarray(from, from + width), r * width);
   }
-  return { width, height, data: out };
+  return { width, height, pixels: out };
 }
 
 /** Frames of one still image: the whole view, or (with tiles) the global view then rows x cols tiles. */
-export function imageViews(img: RgbaImage, spec: PreprocessSpec): RgbImage[] {
+export function imageViews(img: RgbaImage, spec: PreprocessSpec): PackedRgb[] {
   const [H, W] = spec.image_size;
-  const rgb = rgbSource(img, spec.pad_rgb);
-  if (!spec.tiles) return [fitImage(rgb, H, W, spec)];
+  const source = packedSource(img, spec.pad_rgb);
+  if (!spec.tiles) return [fitImage(source, H, W, spec)];
   const { rows, cols } = spec.tiles;
-  const views = spec.tiles.global ? [fitImage(rgb, H, W, spec)] : [];
-  const big = fitImage(rgb, rows * H, cols * W, spec);
+  const views = spec.tiles.global ? [fitImage(source, H, W, spec)] : [];
+  const big = fitImage(source, rows * H, cols * W, spec);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) views.push(crop(big, c * W, r * H, W, H));
   return views;
 }
 
 /** Frames of a recording: each frame one whole view, uniformly subsampled to at most max_frames. */
-export function videoViews(frames: readonly RgbaImage[], spec: PreprocessSpec): RgbImage[] {
+export function videoViews(frames: readonly RgbaImage[], spec: PreprocessSpec): PackedRgb[] {
   const [H, W] = spec.image_size;
-  return subsample(frames.length, spec.max_frames).map((i) => fitImage(rgbSource(frames[i], spec.pad_rgb), H, W, spec));
+  return subsample(frames.length, spec.max_frames).map((i) => fitImage(packedSource(frames[i], spec.pad_rgb), H, W, spec));
 }
 
 /** Normalised pixels [F, 3, H, W] of the given views. */
-export function toPixels(views: readonly RgbImage[], spec: PreprocessSpec): Float32Array {
+export function toPixels(views: readonly PackedRgb[], spec: PreprocessSpec): Float32Array {
   const [H, W] = spec.image_size;
   const out = new Float32Array(views.length * 3 * H * W);
   views.forEach((v, f) => normalizeInto(v, spec, out, f * 3 * H * W));

@@ -2,7 +2,7 @@
 // trainer cached (frames.npy, uint8 [T, H, W, 3]): the model must see the same pixels in both.
 import { openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { imageViews } from '../../src/flamingo/preprocess';
+import { imageViews, unpack } from '../../src/flamingo/preprocess';
 import type { PreprocessSpec } from '../../src/flamingo/manifest';
 import { decodeImage } from '../../src/node/images';
 
@@ -34,7 +34,8 @@ export async function maxPixelDiff(pngPath: string, frames: ReturnType<typeof np
   let max = 0;
   imageViews(img, spec).forEach((v, f) => {
     const cached = frames.frame(firstFrame + f);
-    for (let k = 0; k < cached.length; k++) max = Math.max(max, Math.abs(v.data[k] - cached[k]));
+    const { data } = unpack(v);
+    for (let k = 0; k < cached.length; k++) max = Math.max(max, Math.abs(data[k] - cached[k]));
   });
   return max;
 }

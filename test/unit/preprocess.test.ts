@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { PreprocessSpec } from '../../src/flamingo/manifest';
 import {
-  compositeOver, imageViews, letterboxSize, resizeBox, rgbSource, sampleVideoFrames, subsample, toPixels, videoViews, type RgbaImage, type RgbImage,
+  imageViews, letterboxSize, packedSource, resizePacked, sampleVideoFrames, subsample, toPixels, unpack, videoViews,
+  type PackedRgb, type RgbaImage, type RgbImage,
 } from '../../src/flamingo/preprocess';
 
 const spec = (over: Partial<PreprocessSpec> = {}): PreprocessSpec => ({
@@ -18,13 +19,24 @@ function solid(width: number, height: number, rgba: [number, number, number, num
   for (let i = 0; i < width * height; i++) data.set(rgba, i * 4);
   return { width, height, data };
 }
-const pixel = (img: RgbImage, x: number, y: number) => [...img.data.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3)];
+/** Box resize of RGB bytes, through the packed form the runtime uses. */
+function resizeBox(img: RgbImage, width: number, height: number): RgbImage {
+  const pixels = new Uint32Array(img.width * img.height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = img.data[3 * i] | (img.data[3 * i + 1] << 8) | (img.data[3 * i + 2] << 16);
+  return unpack(resizePacked({ width: img.width, height: img.height, pixels }, width, height));
+}
+const pixel = (img: PackedRgb, x: number, y: number) => { const v = img.pixels[y * img.width + x]; return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff]; };
 
 test('alpha is composited over the pad colour', () => {
-  const rgb = compositeOver(solid(1, 1, [0, 100, 200, 51]), [255, 255, 255]);
+  const rgb = unpack(packedSource(solid(1, 1, [0, 100, 200, 51]), [255, 255, 255]));
   // (c*51 + 255*204) / 255 = c/5 + 204
   assert.deepEqual([...rgb.data], [204, 224, 244]);
-  assert.throws(() => compositeOver({ width: 2, height: 2, data: new Uint8Array(15) }, [0, 0, 0]), /needs 16 bytes, got 15/);
+  assert.throws(() => packedSource({ width: 2, height: 2, data: new Uint8Array(15) }, [0, 0, 0]), /needs 16 bytes, got 15/);
+  // An opaque image is read in place, even from a Uint8ClampedArray or at an odd offset.
+  const opaque = solid(2, 1, [1, 2, 3, 255]);
+  assert.equal(packedSource(opaque, [0, 0, 0]).pixels.buffer, opaque.data.buffer);
+  const odd = new Uint8ClampedArray(9).fill(255, 1);
+  assert.deepEqual([...unpack(packedSource({ width: 2, height: 1, data: odd.subarray(1) }, [0, 0, 0])).data], [255, 255, 255, 255, 255, 255]);
 });
 
 test('box resize averages whole blocks, rounding to nearest', () => {
@@ -71,13 +83,13 @@ function pilCompositeAndResize(img: RgbaImage, pad: number[], sizes: [number, nu
 
 function assertMatchesPil(img: RgbaImage, pad: [number, number, number], sizes: [number, number][]): void {
   const [composited, ...resized] = pilCompositeAndResize(img, pad, sizes);
-  const rgb = compositeOver(img, pad);
-  assert.ok(Buffer.from(rgb.data).equals(composited), `compositeOver over [${pad}] differs from PIL's alpha_composite`);
   // What imageViews resizes: an opaque image's RGBA bytes in place, else the composite.
-  const source = rgbSource(img, pad);
+  const source = packedSource(img, pad);
+  const rgb = unpack(source);
+  assert.ok(Buffer.from(rgb.data).equals(composited), `the composite over [${pad}] differs from PIL's alpha_composite`);
   sizes.forEach(([w, h], i) => {
     assert.ok(Buffer.from(resizeBox(rgb, w, h).data).equals(resized[i]), `${img.width}x${img.height} -> ${w}x${h} differs from PIL`);
-    assert.ok(Buffer.from(resizeBox(source, w, h).data).equals(resized[i]), `${img.width}x${img.height} -> ${w}x${h} from ${source.stride}-byte pixels differs from PIL`);
+    assert.ok(Buffer.from(unpack(resizePacked(source, w, h)).data).equals(resized[i]), `${img.width}x${img.height} -> ${w}x${h} from packed pixels differs from PIL`);
   });
 }
 
@@ -122,7 +134,7 @@ test('letterbox places the image top-left and pads the rest', () => {
 
 test('normalisation: (v/255 - mean) / std, channel planes [F, 3, H, W]', () => {
   const s = spec({ image_size: [1, 1], mean: [0, 0.5, 1], std: [1, 0.5, 2] });
-  const pixels = toPixels([{ width: 1, height: 1, data: Uint8Array.from([255, 0, 51]) }, { width: 1, height: 1, data: Uint8Array.from([0, 255, 255]) }], s);
+  const pixels = toPixels([{ width: 1, height: 1, pixels: Uint32Array.of(255 | (51 << 16)) }, { width: 1, height: 1, pixels: Uint32Array.of(0xffff00) }], s);
   const expected = [1, -1, (0.2 - 1) / 2, 0, 1, 0];
   pixels.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `value ${i}: ${v} vs ${expected[i]}`));
 });
