@@ -142,30 +142,24 @@ function horizontalPass(img: PackedRgb, outWidth: number): PackedRgb {
   return { width: outWidth, height, pixels: out };
 }
 
-/** Vertical pass: each output row averages a run of rows, summed row by row. */
+/** Vertical pass: each output row averages a run of rows, pixel by pixel. */
 function verticalPass(img: PackedRgb, outHeight: number): PackedRgb {
   const { width, pixels } = img;
   const { first, taps, weight } = boxRuns(img.height, outHeight);
   const long = taps.some((n) => n > MAX_PACKED_RUN);
   const out = new Uint32Array(width * outHeight);
-  const rb = new Int32Array(width), g = new Int32Array(width); // [width]: sums of one output row
-  for (let yy = 0; yy < outHeight; yy++) {
-    const o = yy * width, w = weight[yy];
-    if (long) {
-      for (let x = 0; x < width; x++) out[o + x] = longRunMean(pixels, first[yy] * width + x, taps[yy], width, w);
-      continue;
-    }
-    rb.fill(0);
-    g.fill(0);
-    for (let k = 0; k < taps[yy]; k++) {
-      const row = (first[yy] + k) * width;
-      for (let x = 0; x < width; x++) {
-        const v = pixels[row + x];
-        rb[x] += v & 0xff00ff;
-        g[x] += (v >>> 8) & 0xff;
+  for (let yy = 0, o = 0; yy < outHeight; yy++) {
+    const top = first[yy] * width, end = top + taps[yy] * width, w = weight[yy];
+    for (let x = 0; x < width; x++, o++) {
+      if (long) { out[o] = longRunMean(pixels, top + x, taps[yy], width, w); continue; }
+      let rb = 0, g = 0;
+      for (let p = top + x; p < end; p += width) {
+        const v = pixels[p];
+        rb += v & 0xff00ff;
+        g += (v >>> 8) & 0xff;
       }
+      out[o] = toByte(rb & 0xffff, w) | (toByte(g, w) << 8) | (toByte(rb >>> 16, w) << 16);
     }
-    for (let x = 0; x < width; x++) out[o + x] = toByte(rb[x] & 0xffff, w) | (toByte(g[x], w) << 8) | (toByte(rb[x] >>> 16, w) << 16);
   }
   return { width, height: outHeight, pixels: out };
 }
