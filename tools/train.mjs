@@ -2,8 +2,8 @@
 // Flamingo stages (PyTorch), export, the ONNX bundle (the project's builder), evaluation.
 // Every step resumes from what an earlier run left in --out.
 // Usage: npm run train -- [--out DIR] [--bundle DIR] [--budget-minutes M] [--smoke] [--no-eval]
-//   --budget-minutes scales data and training time (default 120: the full recipe, estimated at about 2h15 on a quiet
-//   machine from the stage times of the shipped model's run, which used 80; see models/flamingo-screens/MODEL_CARD.md);
+//   --budget-minutes scales data and training time (default 120: the full recipe, estimated at about 2h on a quiet
+//   machine from the stage times of the shipped model's run, which used 85; see models/flamingo-screens/MODEL_CARD.md);
 //   --smoke runs every step on a few samples (under two minutes).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
