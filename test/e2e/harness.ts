@@ -189,11 +189,22 @@ export class Workbench {
   /** Runs a command from the command palette by its title. */
   async command(title: string): Promise<void> {
     const p = this.page;
-    await this.quickOpen(`>${title}`);
     // The row with exactly this title: fuzzy matching can rank another command first
     // ("View: Move View" comes after "View: Move Panel Views To Secondary Side Bar").
     const rows = p.locator('.quick-input-list .monaco-list-row');
-    await rows.filter({ has: p.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first().waitFor({ timeout: 15_000 });
+    const row = rows.filter({ has: p.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+    // A palette opened while the workbench is busy (a webview answering) can stay empty:
+    // close it and ask again.
+    for (let attempt = 1; ; attempt++) {
+      await this.quickOpen(`>${title}`);
+      try {
+        await row.waitFor({ timeout: 10_000 });
+        break;
+      } catch (e) {
+        if (attempt === 3) throw e;
+        await p.keyboard.press('Escape');
+      }
+    }
     for (let i = 0; i < 20; i++) {
       if ((await rows.and(p.locator('.focused')).locator('.label-name').first().textContent())?.trim() === title) {
         await p.keyboard.press('Enter');
