@@ -24,8 +24,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tokenizer as bpe  # noqa: E402
 from common import setup  # noqa: E402
-from data import FrameCache, load_samples, word_tokens  # noqa: E402
-from main import PREPROCESS  # noqa: E402
+from data import FrameCache, _cells, load_samples, word_tokens  # noqa: E402
+from main import PREPROCESS, make_config  # noqa: E402
+from model import Flamingo  # noqa: E402
 
 
 def main():
@@ -41,8 +42,8 @@ def main():
     T, P, dv = feats.shape
     vocab = tok.size
     H, W = PREPROCESS['image_size']
-    gh, gw = H // 16, W // 16
-    assert gh * gw == P, f'features have {P} positions, the preprocessing gives {gh}x{gw}'
+    gh, gw = Flamingo(make_config(vocab)).vision.grid
+    assert gh * gw == P, f'features have {P} positions, the encoder gives {gh}x{gw}'
     cached = [i for i in range(len(samples)) if cache.start[i] + cache.count[i] <= T]
     stills = [i for i in cached if samples[i]['kind'] != 'recording']
     rng = np.random.default_rng(0)
@@ -110,9 +111,9 @@ def main():
                 r, c = int((y0 + y1) / 2 * scale // H), int((x0 + x1) / 2 * scale // W)
                 if not ids or r >= rows or c >= cols:
                     continue
-                ys = range(max(0, int((y0 * scale - r * H) // 16)), min(gh - 1, int((y1 * scale - r * H - 1e-6) // 16)) + 1)
-                xs = range(max(0, int((x0 * scale - c * W) // 16)), min(gw - 1, int((x1 * scale - c * W - 1e-6) // 16)) + 1)
-                cells = [yy * gw + xx for yy in ys for xx in xs]
+                # the cells stage 1's targets give the word (data.build_frame_cache)
+                cx0, cy0, cx1, cy1 = _cells(x0, y0, x1, y1, scale, c * W, r * H, W / gw, H / gh, gw, gh)
+                cells = [yy * gw + xx for yy in range(cy0, cy1) for xx in range(cx0, cx1)]
                 if not cells:
                     continue
                 b = np.searchsorted(bins, (y1 - y0) * scale, side='right') - 1
