@@ -10,9 +10,6 @@ COMP_TYPES = ['heading', 'button', 'link', 'text field', 'checkbox', 'toggle', '
               'card', 'search box', 'dialog', 'toast', 'terminal', 'code editor', 'tab', 'problems panel',
               'navigation bar', 'node', 'participant', 'class']
 COMP_ID = {t: i + 1 for i, t in enumerate(COMP_TYPES)}  # 0 = background
-# Stage 1's character target: the printable ASCII characters (no space), one class each.
-CHARS = [chr(c) for c in range(33, 127)]
-CHAR_ID = {c: i for i, c in enumerate(CHARS)}
 
 
 def letterbox(img, H, W, pad=(255, 255, 255)):
@@ -36,21 +33,15 @@ def rgb(path, pad=(255, 255, 255)):
 
 def still_frames(img, H, W, tiles):
     """[(frame uint8 [H, W, 3], scale, x_off, y_off)]: global view, then the tiles row-major."""
-    frames = []
+    out = []
     if tiles is None or tiles['global']:
-        frames.append(letterbox(img, H, W)[0])
+        f, s = letterbox(img, H, W)
+        out.append((f, s, 0, 0))
     if tiles is not None:
-        big, _ = letterbox(img, tiles['rows'] * H, tiles['cols'] * W)
-        frames += [big[r * H:(r + 1) * H, c * W:(c + 1) * W] for r in range(tiles['rows']) for c in range(tiles['cols'])]
-    return [(f, *g) for f, g in zip(frames, still_geometry(*img.size, H, W, tiles))]
-
-
-def still_geometry(w, h, H, W, tiles):
-    """still_frames' (scale, x_off, y_off) per frame for a w x h image, without the pixels."""
-    out = [(min(W / w, H / h), 0, 0)] if tiles is None or tiles['global'] else []
-    if tiles is not None:
-        s = min(tiles['cols'] * W / w, tiles['rows'] * H / h)
-        out += [(s, c * W, r * H) for r in range(tiles['rows']) for c in range(tiles['cols'])]
+        big, s = letterbox(img, tiles['rows'] * H, tiles['cols'] * W)
+        for r in range(tiles['rows']):
+            for c in range(tiles['cols']):
+                out.append((big[r * H:(r + 1) * H, c * W:(c + 1) * W], s, c * W, r * H))
     return out
 
 
@@ -69,8 +60,7 @@ def word_tokens(tok, word):
 def build_frame_cache(split_dir, cache_dir, cfg_pre, grid, tok):
     """Preprocesses every sample's frames once into cache_dir: frames.u8 [T, H, W, 3] memmap,
     index.npz (per-sample frame start/count), and the dense targets of still frames:
-    comp [T, gh, gw] int8 (-1 = no target), word tokens as (frame, cell, token) triples and
-    characters as (frame, cell, char) triples (chars.npy, see build_char_targets)."""
+    comp [T, gh, gw] int8 (-1 = no target) and word tokens as (frame, cell, token) triples."""
     done = os.path.join(cache_dir, 'index.npz')
     if os.path.exists(done):
         return
@@ -115,31 +105,7 @@ def build_frame_cache(split_dir, cache_dir, cfg_pre, grid, tok):
     triples = np.array(triples, dtype=np.int32).reshape(-1, 3)
     np.save(os.path.join(cache_dir, 'comp.npy'), comp)
     np.save(os.path.join(cache_dir, 'words.npy'), triples)
-    build_char_targets(samples, cache_dir, cfg_pre, grid, np.array(start))
     np.savez(done, start=np.array(start), count=np.array(count), still=np.array([s['kind'] != 'recording' for s in samples]))
-
-
-def build_char_targets(samples, cache_dir, cfg_pre, grid, start):
-    """chars.npy: (frame, cell, char id) for every character of every written word of a still.
-    A word's box is split evenly among its characters; a character belongs to the cell under
-    its centre. The encoder learns to tell letters apart where it only saw whole words before."""
-    H, W = cfg_pre['image_size']
-    gh, gw = grid
-    cell_h, cell_w = H / gh, W / gw
-    triples = []
-    for s, t0 in zip(samples, start):
-        if s['kind'] == 'recording':
-            continue
-        for t, (sc, xo, yo) in enumerate(still_geometry(*s['size'], H, W, cfg_pre['tiles']), start=t0):
-            for word, x0, y0, x1, y1 in s['words']:
-                cy = int(((y0 + y1) / 2 * sc - yo) // cell_h)
-                if not 0 <= cy < gh:
-                    continue
-                for q, ch in enumerate(word):
-                    cx = int(((x0 + (q + 0.5) * (x1 - x0) / len(word)) * sc - xo) // cell_w)
-                    if ch in CHAR_ID and 0 <= cx < gw:
-                        triples.append((t, cy * gw + cx, CHAR_ID[ch]))
-    np.save(os.path.join(cache_dir, 'chars.npy'), np.array(triples, dtype=np.int32).reshape(-1, 3))
 
 
 def _cells(x0, y0, x1, y1, sc, xo, yo, cw, ch, gw, gh):
@@ -148,27 +114,20 @@ def _cells(x0, y0, x1, y1, sc, xo, yo, cw, ch, gw, gh):
     return (max(0, int(fx0 // cw)), max(0, int(fy0 // ch)), min(gw, int(np.ceil(fx1 / cw))), min(gh, int(np.ceil(fy1 / ch))))
 
 
-class FrameTargets:
-    """(frame, cell, id) triples, looked up by frame."""
-
-    def __init__(self, path, n_frames):
-        triples = np.load(path)
-        self.triples = triples[np.argsort(triples[:, 0], kind='stable')]
-        self.off = np.searchsorted(self.triples[:, 0], np.arange(n_frames + 1))
-
-    def __call__(self, t):
-        w = self.triples[self.off[t]:self.off[t + 1]]
-        return w[:, 1], w[:, 2]  # cells, ids
-
-
 class FrameCache:
     def __init__(self, cache_dir):
         self.frames = np.load(os.path.join(cache_dir, 'frames.npy'), mmap_mode='r')
         self.comp = np.load(os.path.join(cache_dir, 'comp.npy'))
+        words = np.load(os.path.join(cache_dir, 'words.npy'))
         idx = np.load(os.path.join(cache_dir, 'index.npz'))
         self.start, self.count, self.still = idx['start'], idx['count'], idx['still']
-        self.frame_words = FrameTargets(os.path.join(cache_dir, 'words.npy'), len(self.frames))   # t -> (cells, token ids)
-        self.frame_chars = FrameTargets(os.path.join(cache_dir, 'chars.npy'), len(self.frames))   # t -> (cells, char ids)
+        order = np.argsort(words[:, 0], kind='stable')
+        self.words = words[order]
+        self.word_off = np.searchsorted(self.words[:, 0], np.arange(len(self.frames) + 1))
+
+    def frame_words(self, t):
+        w = self.words[self.word_off[t]:self.word_off[t + 1]]
+        return w[:, 1], w[:, 2]  # cells, token ids
 
 
 def normalize(frames_u8, mean=0.5, std=0.5):

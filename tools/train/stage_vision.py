@@ -1,8 +1,7 @@
 """Stage 1: pretrain the NFNet encoder, then freeze it. Two signals, as the recipe asks:
 dense per-cell targets the generator gives for free (component type under the cell; the
-tokens of the words written in it and the characters whose centre lies in it, both
-multi-label) and a CLIP-style contrastive loss between the global view and a small text
-encoder over the screen's description. A curriculum starts on
+tokens of the words written in it, multi-label) and a CLIP-style contrastive loss between the
+global view and a small text encoder over the screen's description. A curriculum starts on
 screens with large text (scale factor 2, small viewports) and then opens to all."""
 import numpy as np
 import torch
@@ -10,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from common import Budget, bf16, check_finite, log, lr_at
-from data import CHARS, COMP_TYPES, normalize
+from data import COMP_TYPES, normalize
 
 
 class TextEncoder(nn.Module):
@@ -30,7 +29,6 @@ class VisionHeads(nn.Module):
         super().__init__()
         self.comp = nn.Linear(dv, len(COMP_TYPES) + 1)
         self.words = nn.Linear(dv, vocab)
-        self.chars = nn.Linear(dv, len(CHARS))
         self.img_proj = nn.Linear(dv, d_clip)
         self.text = TextEncoder(vocab, d_clip)
         self.logit_scale = nn.Parameter(torch.tensor(np.log(1 / 0.07), dtype=torch.float32))
@@ -60,12 +58,9 @@ def train_vision(model, cache, samples, tok, seconds, max_steps, batch, lr, ckpt
         x = normalize(cache.frames[frames])
         comp = torch.from_numpy(cache.comp[frames].astype(np.int64)).view(len(frames), -1)   # [2B, P]
         words = torch.zeros(len(frames), P, lm_vocab)
-        chars = torch.zeros(len(frames), P, len(CHARS))
         for j, t in enumerate(frames):
             cells, ids = cache.frame_words(t)
             words[j, cells, ids] = 1.0
-            cells, ids = cache.frame_chars(t)
-            chars[j, cells, ids] = 1.0
         for g in opt.param_groups:
             g['lr'] = lr_at(frac, lr)
         with bf16():
@@ -75,8 +70,6 @@ def train_vision(model, cache, samples, tok, seconds, max_steps, batch, lr, ckpt
         wl = heads.words(feats)
         # Positives are rare: weight them so "nothing written here" is not the easy answer.
         loss_words = F.binary_cross_entropy_with_logits(wl, words, pos_weight=torch.tensor(20.0))
-        # Characters: a 1,500-step trial lowered the words loss per step and per second (model card).
-        loss_chars = F.binary_cross_entropy_with_logits(heads.chars(feats), chars, pos_weight=torch.tensor(10.0))
         ids = [desc[i] for i in idx]
         offsets = torch.tensor(np.cumsum([0] + [len(d) for d in ids[:-1]]))
         t_emb = F.normalize(heads.text(torch.tensor(np.concatenate(ids)), offsets), dim=-1)
@@ -84,8 +77,8 @@ def train_vision(model, cache, samples, tok, seconds, max_steps, batch, lr, ckpt
         logits = i_emb @ t_emb.t() * heads.logit_scale.exp().clamp(max=100)
         target = torch.arange(batch)
         loss_clip = (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2
-        loss = loss_comp + loss_words + loss_chars + 0.5 * loss_clip
-        check_finite('vision', step, comp=loss_comp, words=loss_words, chars=loss_chars, clip=loss_clip)
+        loss = loss_comp + loss_words + 0.5 * loss_clip
+        check_finite('vision', step, comp=loss_comp, words=loss_words, clip=loss_clip)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -94,14 +87,13 @@ def train_vision(model, cache, samples, tok, seconds, max_steps, batch, lr, ckpt
             pos = words > 0
             hit = ((wl > 0) & pos).sum().item() / max(1, pos.sum().item())
             acc = (heads.comp(feats).argmax(-1) == comp)[comp >= 0].float().mean().item()
-        hist.append((loss_comp.item(), loss_words.item(), loss_clip.item(), acc, hit, loss_chars.item()))
+        hist.append((loss_comp.item(), loss_words.item(), loss_clip.item(), acc, hit))
         step += 1
         if step % 25 == 0 or budget.done(step):
             m = np.mean(hist[-25:], axis=0)
-            log('vision', f'step {step} {budget.elapsed():.0f}s comp {m[0]:.3f} words {m[1]:.4f} chars {m[5]:.4f} clip {m[2]:.3f} '
+            log('vision', f'step {step} {budget.elapsed():.0f}s comp {m[0]:.3f} words {m[1]:.4f} clip {m[2]:.3f} '
                           f'cell-type acc {m[3]:.3f} word recall {m[4]:.3f} lr {lr_at(frac, lr):.2e}')
     for p in vision.parameters():
         p.requires_grad_(False)
     m = np.mean(hist[-25:], axis=0)
-    return {'steps': step, 'seconds': round(budget.elapsed()), 'cell_type_acc': float(m[3]), 'word_recall': float(m[4]),
-            'words_loss': float(m[1]), 'chars_loss': float(m[5]), 'clip_loss': float(m[2])}
+    return {'steps': step, 'seconds': round(budget.elapsed()), 'cell_type_acc': float(m[3]), 'word_recall': float(m[4]), 'clip_loss': float(m[2])}
