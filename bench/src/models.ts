@@ -1,8 +1,10 @@
 // The models the benchmark runs: the bundled model (models/flamingo-screens) when it exists,
 // else a builder-made stand-in of the same architecture (the trainer's config, random
 // weights); and a bigger config of the same architecture (about 10x the parameters).
-// Builder-made bundles also get a weights folder (config.json + model.safetensors) for the
-// PyTorch peer, so both sides run the same weights.
+// Each gets a weights folder (config.json + model.safetensors) for the PyTorch peer, so both
+// sides run the same weights: builder-made bundles write theirs, the bundled model's are read
+// back out of the bundle itself (tools/weights_from_bundle.py), so they are its weights even
+// where the training cache is gone or holds another run.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,8 +25,6 @@ export interface ModelCase {
 }
 
 const BUNDLED = 'models/flamingo-screens';
-/** Where the trainer leaves its weights folder (tools/train.mjs's default, and the --out the trainer's run uses). */
-const TRAINED_WEIGHTS = ['.cache/train/weights', '.cache/run/weights'];
 
 /** The trainer's own config and preprocessing (tools/train/main.py), read from its source of truth. */
 function trainerConfig(): { config: FlamingoConfig; preprocess: PreprocessSpec } {
@@ -71,15 +71,25 @@ function countParameters(path: string): number {
   return Object.entries(header).filter(([k]) => k !== '__metadata__').reduce((n, [, v]) => n + v.shape!.reduce((a, b) => a * b, 1), 0);
 }
 
+/** The bundled model's weights read back out of it, unless already read from these exact files. */
+function ensureBundleWeights(bundleDir: string, dir: string, log: (s: string) => void): string {
+  const stamp = JSON.stringify((JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8')) as { files: unknown }).files);
+  const stampFile = join(dir, 'bench-stamp.json');
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return dir;
+  log(`reading the weights of ${bundleDir} back into ${dir}`);
+  execFileSync('/usr/bin/python3', ['tools/weights_from_bundle.py', bundleDir, dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+  writeFileSync(stampFile, stamp);
+  return dir;
+}
+
 export function prepareModels(workDir: string, log: (s: string) => void): ModelCase[] {
   const trainer = trainerConfig();
   const cases: ModelCase[] = [];
   if (existsSync(join(BUNDLED, 'manifest.json'))) {
     const config = (JSON.parse(readFileSync(join(BUNDLED, 'manifest.json'), 'utf8')) as { config: FlamingoConfig }).config;
-    const weightsDir = TRAINED_WEIGHTS.find((dir) => existsSync(join(dir, 'model.safetensors')) && existsSync(join(dir, 'config.json'))
-      && JSON.stringify(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'))) === JSON.stringify(config)); // the same model, not an older run
+    const weightsDir = ensureBundleWeights(BUNDLED, join(workDir, 'models', 'bundled-weights'), log);
     cases.push({ key: 'bundled', label: 'bundled model (models/flamingo-screens, trained weights)', bundleDir: BUNDLED, weightsDir, config,
-      parameters: weightsDir ? countParameters(join(weightsDir, 'model.safetensors')) : NaN });
+      parameters: countParameters(join(weightsDir, 'model.safetensors')) });
   } else {
     const dir = join(workDir, 'models', 'standin');
     const parameters = ensureRandomBundle(dir, trainer.config, trainer.preprocess, 1, log);

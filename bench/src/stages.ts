@@ -109,9 +109,13 @@ export async function measureStages(o: StageOptions): Promise<StageResults> {
   const mediaKv = await sessions.resampler.run({ features });
 
   o.log('graphs: prefill, decode steps');
+  // What the engine fetches: on the CPU the logits and the new positions' keys/values (it keeps
+  // the cache itself); on WebGPU it keeps present_* on the GPU, here everything is read back.
+  const fetches = o.provider === 'webgpu' ? [...sessions.decoder.outputNames]
+    : sessions.decoder.outputNames.filter((n) => n === 'logits' || n.startsWith('new_'));
   const decoderRun = (S: number, past: number) => {
     const feeds = decoderFeeds(o.ort, manifest, S, past, mediaKv);
-    return async () => disposeAll(await sessions.decoder.run(pick(feeds, sessions.decoder.inputNames)));
+    return async () => disposeAll(await sessions.decoder.run(pick(feeds, sessions.decoder.inputNames), fetches));
   };
   samples['graph.prefill64'] = await timeIt(decoderRun(PROMPT_TOKENS, 0), reps);
   const contextsUsed: Record<number, number> = {};

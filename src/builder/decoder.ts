@@ -2,9 +2,10 @@
 //   input_ids, position_ids [B, S]; attention_bias [B, 1, S, T] (causal mask, 0 or -1e9);
 //   media_bias [B, 1, S, V], media_gate [B, S, 1], media_key|value.{i} [B, xH, V, xhd]
 //   (only when the model has gated blocks); past_key|value.{i} [B, kvH, P, hd]
-//   -> logits [B, S, vocab], present_key|value.{i} [B, kvH, T, hd], T = P + S.
-// The cache stays at the kv-head count and is never expanded: grouped-query attention runs
-// as kvH heads whose query rows are the group's query heads stacked (groupedAttention).
+//   -> logits [B, S, vocab], present_key|value.{i} [B, kvH, T, hd], T = P + S,
+//      new_key|value.{i} [B, kvH, S, hd] (the S new positions alone: a runtime that keeps the
+//      cache itself fetches these, not the whole present cache, see src/flamingo/kvCache.ts).
+// The cache stays at the kv-head count; grouped-query attention expands it per step only.
 // tanh(gate) of each gated block is folded into its output projections (frozen weights), so
 // with gates at 0 the block adds exact zeros and the decoder equals the bare LM.
 
@@ -46,11 +47,11 @@ export function buildDecoder(config: FlamingoConfig, weights: WeightMap): Graph 
 
   const embeddings = weight(g, weights, 'lm.tok_embeddings.weight', [vocab, d]);
   let h = g.op('', 'Gather', [embeddings, inputIds], { axis: 0 })[0]; // [B, S, d]
-  const group = H / kvH;
-  const selfBias = g.scope('attention_bias', () => foldedBias(g, attentionBias, kvH, group)); // [B, kvH, group*S, T]
+  const selfBias = g.scope('attention_bias', () => expandHeads(g, attentionBias, H)); // [B, H, S, T]
   const [cos, sin] = ropeCaches(g, lm.max_seq_len, hd, lm.rope_theta);
 
   const presents: [string, string][] = []; // per layer: keys and values [B, kvH, T, hd]
+  const news: [string, string][] = []; // per layer: the new positions' keys and values [B, kvH, S, hd]
   for (let i = 0; i < lm.n_layers; i++) {
     if (media && gated.has(i)) h = g.scope(`xattn.${i}`, () => gatedXattn(g, config, weights, h, i, media!));
     h = g.scope(`layers.${i}`, () => {
@@ -64,8 +65,9 @@ export function buildDecoder(config: FlamingoConfig, weights: WeightMap): Graph 
       const vNew = toHeads(g, proj('wv', kvH), kvH, hd);
       const k = g.concat([`past_key.${i}`, kNew], 2); // [B, kvH, T, hd]
       const v = g.concat([`past_value.${i}`, vNew], 2);
-      const a = groupedAttention(g, q, k, v, kvH, group, hd, selfBias); // [B, S, H*hd]
+      const a = attention(g, q, repeatKv(g, k, H / kvH, H, hd), repeatKv(g, v, H / kvH, H, hd), H, selfBias); // [B, S, H*hd]
       presents.push([k, v]);
+      news.push([kNew, vNew]);
       const h1 = g.add(h, linear(g, a, linearWeight(g, weights, `${prefix}.attention.wo.weight`, [d, H * hd])));
 
       // SwiGLU feed-forward: w2(silu(w1 x) * (w3 x)).
@@ -90,6 +92,10 @@ export function buildDecoder(config: FlamingoConfig, weights: WeightMap): Graph 
   presents.forEach(([k, v], i) => {
     g.output(k, `present_key.${i}`, 'float32', [B, kvH, T, hd]);
     g.output(v, `present_value.${i}`, 'float32', [B, kvH, T, hd]);
+  });
+  news.forEach(([k, v], i) => {
+    g.output(k, `new_key.${i}`, 'float32', [B, kvH, S, hd]);
+    g.output(v, `new_value.${i}`, 'float32', [B, kvH, S, hd]);
   });
   return g;
 }
@@ -125,25 +131,12 @@ function toHeads(g: Graph, x: string, heads: number, hd: number): string {
   return g.transpose(g.reshape(x, [0, 0, heads, hd]), [0, 2, 1, 3]);
 }
 
-/**
- * Grouped-query attention without copying the cache: query head n*group + j uses kv head n,
- * so the group's query heads become extra query rows of one kv head.
- *   q [B, S, H*hd] -> [B, group*S, kvH*hd] (row j*S + s); k, v [B, kvH, T, hd];
- *   bias [B, kvH, group*S, T] (foldedBias) -> [B, S, H*hd].
- * Expanding k and v to H heads instead copied the whole cache every step (group times over):
- * decode time grew with the context length several times faster (bench/README).
- */
-function groupedAttention(g: Graph, q: string, k: string, v: string, kvH: number, group: number, hd: number, bias: string): string {
-  if (group === 1) return attention(g, q, k, v, kvH, bias);
-  const rowsQ = g.reshape(g.transpose(g.reshape(q, [0, 0, kvH, group, hd]), [0, 3, 1, 2, 4]), [0, -1, kvH * hd]); // [B, group*S, kvH*hd]
-  const a = attention(g, rowsQ, k, v, kvH, bias); // [B, group*S, kvH*hd]
-  const unfolded = g.transpose(g.reshape(a, [0, group, -1, kvH, hd]), [0, 2, 3, 1, 4]); // [B, S, kvH, group, hd]
-  return g.reshape(unfolded, [0, 0, kvH * group * hd]);
-}
-
-/** attention_bias [B, 1, S, T] -> [B, kvH, group*S, T], row j*S + s being row s (groupedAttention's rows). */
-function foldedBias(g: Graph, bias: string, kvH: number, group: number): string {
-  return g.op('', 'Tile', [bias, g.constInt64([1, kvH, group, 1])])[0];
+/** Grouped-query attention: [B, kvH, T, hd] -> [B, H, T, hd], query head j using kv head j / group. */
+function repeatKv(g: Graph, kv: string, group: number, H: number, hd: number): string {
+  if (group === 1) return kv;
+  const x = g.op('', 'Unsqueeze', [kv, g.constInt64([2])])[0]; // [B, kvH, 1, T, hd]
+  const repeated = g.op('', 'Expand', [x, g.constInt64([1, 1, group, 1, 1])])[0]; // [B, kvH, group, T, hd]
+  return g.reshape(repeated, [0, H, -1, hd]);
 }
 
 /** cos/sin of f = pos * theta^(-2j/hd) for every position and pair j: [max_seq_len, hd/2] each. */

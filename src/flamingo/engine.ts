@@ -8,6 +8,7 @@ import { lmHeadDim, visionPositions, visionWidth, xattnLayers, type FlamingoConf
 import { BundleError } from './errors';
 import type { Manifest } from './manifest';
 import { attentionBias, mediaBias, mediaGate, visualTokens } from './masks';
+import { KvCache } from './kvCache';
 import { concatMedia, MediaHandle } from './media';
 import { imageViews, toPixels, videoViews, type RgbaImage } from './preprocess';
 import { tokenizePrompt, type PromptPart } from './prompt';
@@ -227,7 +228,8 @@ export class FlamingoModel {
     const random = seededRandom(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
     const stopIds = new Set([tokens.eos, tokens.endofchunk]);
     const mediaFeeds = this.mediaFeeds(media);
-    let past = this.emptyPast();
+    const cache = this.kvCache();
+    let past = this.pastFeeds(cache);
     const seen = [...ids];
     const timings: Timings = { encodeMs: 0, prefillMs: 0, decodeMs: 0, promptTokens: ids.length, generatedTokens: 0, tokensPerSecond: 0 };
     let stepIds = ids, stepMedia = mediaIds, position = 0;
@@ -236,13 +238,13 @@ export class FlamingoModel {
         opts.signal?.throwIfAborted();
         const start = now();
         const feeds = { ...this.stepFeeds(stepIds, stepMedia, position, media.length), ...mediaFeeds, ...past };
-        const out = await this.decoder.run(pick(feeds, this.decoder.inputNames));
+        const out = await this.decoder.run(pick(feeds, this.decoder.inputNames), this.decoderFetches(cache));
         disposeAll(past);
-        past = {};
-        for (let i = 0; i < config.lm.n_layers; i++) {
-          past[`past_key.${i}`] = out[`present_key.${i}`];
-          past[`past_value.${i}`] = out[`present_value.${i}`];
+        if (cache) {
+          this.kvNames('new').forEach((name, e) => cache.append(e, out[name].data as Float32Array, stepIds.length));
+          disposeAll(Object.fromEntries(this.kvNames('new').map((name) => [name, out[name]])));
         }
+        past = this.pastFeeds(cache, out);
         const logits = await lastRow(out.logits, stepIds.length);
         out.logits.dispose();
         timings[step === 0 ? 'prefillMs' : 'decodeMs'] += now() - start;
@@ -295,16 +297,32 @@ export class FlamingoModel {
     };
   }
 
-  /** past_key|value.{i} [1, kvH, 0, hd]: the first call has no past. */
-  private emptyPast(): Record<string, Tensor> {
+  /** A runtime-side cache when the decoder runs on the CPU; on WebGPU the cache stays on the GPU as present_* outputs. */
+  private kvCache(): KvCache | undefined {
     const { lm } = this.manifest.config;
-    const past: Record<string, Tensor> = {};
-    for (let i = 0; i < lm.n_layers; i++) {
-      for (const kind of ['key', 'value']) {
-        past[`past_${kind}.${i}`] = new this.ort.Tensor('float32', new Float32Array(0), [1, lm.n_kv_heads, 0, lmHeadDim(lm)]);
-      }
-    }
-    return past;
+    return this.decoderBackend === 'webgpu' ? undefined : new KvCache(2 * lm.n_layers, lm.n_kv_heads, lmHeadDim(lm));
+  }
+
+  /** `${prefix}_key.{i}`, `${prefix}_value.{i}` for every layer, in KvCache entry order. */
+  private kvNames(prefix: 'past' | 'present' | 'new'): string[] {
+    return Array.from({ length: this.manifest.config.lm.n_layers }, (_, i) => [`${prefix}_key.${i}`, `${prefix}_value.${i}`]).flat();
+  }
+
+  /** What a decoder run returns: the logits and either the new positions' keys/values (CPU) or the whole cache (GPU). */
+  private decoderFetches(cache: KvCache | undefined): string[] {
+    return ['logits', ...this.kvNames(cache ? 'new' : 'present')];
+  }
+
+  /** past_key|value.{i} [1, kvH, P, hd]: from the runtime-side cache, else the last run's present_* (none before the first run). */
+  private pastFeeds(cache: KvCache | undefined, out?: Record<string, Tensor>): Record<string, Tensor> {
+    const { lm } = this.manifest.config;
+    const hd = lmHeadDim(lm);
+    const names = this.kvNames('past');
+    if (!cache && out) return Object.fromEntries(this.kvNames('present').map((name, e) => [names[e], out[name]]));
+    return Object.fromEntries(names.map((name, e) => {
+      const { data, positions } = cache ? cache.view(e) : { data: new Float32Array(0), positions: 0 };
+      return [name, new this.ort.Tensor('float32', data, [1, lm.n_kv_heads, positions, hd])];
+    }));
   }
 }
 
@@ -368,7 +386,7 @@ function checkGraphs(config: FlamingoConfig, vision: Session, resampler: Session
   const past = layers.flatMap((i) => [`past_key.${i}`, `past_value.${i}`]);
   const mediaInputs = gated.length ? ['media_bias', 'media_gate', ...media] : [];
   expectNames('decoder.onnx', 'inputs', decoder.inputNames, ['input_ids', 'position_ids', 'attention_bias', ...mediaInputs, ...past]);
-  expectNames('decoder.onnx', 'outputs', decoder.outputNames, ['logits', ...layers.flatMap((i) => [`present_key.${i}`, `present_value.${i}`])]);
+  expectNames('decoder.onnx', 'outputs', decoder.outputNames, ['logits', ...['present', 'new'].flatMap((p) => layers.flatMap((i) => [`${p}_key.${i}`, `${p}_value.${i}`]))]);
 
   // Fixed dimensions (null: symbolic, any size).
   const [H, W] = config.vision.image_size;
@@ -388,7 +406,8 @@ function checkGraphs(config: FlamingoConfig, vision: Session, resampler: Session
   });
   const kv = [null, lm.n_kv_heads, null, lmHeadDim(lm)], mediaKv = [null, xattn.heads, null, xattn.head_dim];
   expectDims('decoder.onnx', [...decoder.inputMetadata, ...decoder.outputMetadata], {
-    logits: [null, null, lm.vocab_size], past_key: kv, past_value: kv, present_key: kv, present_value: kv, media_key: mediaKv, media_value: mediaKv,
+    logits: [null, null, lm.vocab_size], past_key: kv, past_value: kv, present_key: kv, present_value: kv, new_key: kv, new_value: kv,
+    media_key: mediaKv, media_value: mediaKv,
   });
 }
 

@@ -109,6 +109,13 @@ for (const rt of RUNTIMES) {
       }));
       const rows = { shape: [end - start, vocab], data: expected.data.slice(start * vocab, end * vocab) };
       assertClose({ shape: out.logits.shape.slice(1), data: out.logits.data }, rows, `tokens ${start}..${end - 1}`);
+      // new_key|value are the present cache's last rows: the past with them appended is the present.
+      past.forEach((p, i) => {
+        for (const kind of ['key', 'value'] as const) {
+          const present = out[`present_${kind}.${i}`];
+          assert.deepEqual(appendPositions(p[kind], out[`new_${kind}.${i}`]), present, `layer ${i} ${kind}: past + new_${kind} != present_${kind}`);
+        }
+      });
       past = past.map((_, i) => ({ key: out[`present_key.${i}`], value: out[`present_value.${i}`] }));
       assert.deepEqual(past[0].key.shape, [1, config.lm.n_kv_heads, end, config.lm.dim / config.lm.n_heads]);
       start = end;
@@ -130,4 +137,15 @@ for (const rt of RUNTIMES) {
         decoderForward(c, w, TWO_IMAGES.ids, TWO_IMAGES.mediaIds, media), 'logits');
     });
   }
+}
+
+/** [1, kvH, P, hd] then [1, kvH, S, hd] -> [1, kvH, P + S, hd]: positions appended per head. */
+function appendPositions(past: HostTensor, added: HostTensor): HostTensor {
+  const [, kvH, P, hd] = past.shape, S = added.shape[2];
+  const data = new Float32Array(kvH * (P + S) * hd);
+  for (let h = 0; h < kvH; h++) {
+    data.set(past.data.subarray(h * P * hd, (h + 1) * P * hd), h * (P + S) * hd);
+    data.set(added.data.subarray(h * S * hd, (h + 1) * S * hd), (h * (P + S) + P) * hd);
+  }
+  return { shape: [1, kvH, P + S, hd], data };
 }
