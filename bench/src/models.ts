@@ -6,6 +6,7 @@
 // back out of the bundle itself (tools/weights_from_bundle.py), so they are its weights even
 // where the training cache is gone or holds another run.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeBundle } from '../../src/builder/bundle';
@@ -44,9 +45,13 @@ export function biggerConfig(base: FlamingoConfig): FlamingoConfig {
   };
 }
 
-/** Writes a random-weights bundle (and its weights folder) unless one with this exact config is there. */
+/**
+ * Writes a random-weights bundle (and its weights folder) unless one with this exact config,
+ * made by this build of the bench (which bundles the builder), is there.
+ */
 export function ensureRandomBundle(dir: string, config: FlamingoConfig, preprocess: PreprocessSpec, seed: number, log: (s: string) => void): number {
-  const stamp = JSON.stringify({ config, preprocess, seed });
+  const builder = createHash('sha256').update(readFileSync(process.argv[1])).digest('hex');
+  const stamp = JSON.stringify({ config, preprocess, seed, builder });
   const stampFile = join(dir, 'bench-stamp.json');
   if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return countParameters(join(dir, 'weights', 'model.safetensors'));
   log(`building ${dir} (random weights, seed ${seed})`);
