@@ -10,7 +10,7 @@ import type { SweepPoint } from './node-worker';
 import type { Plan } from './main';
 import type { ModelCase } from './models';
 import type { PeerMode, PeerRun } from './peer-runner';
-import { wholeRequestReps, type StageResults } from './stages';
+import { decodeStepReps, wholeRequestReps, type StageResults } from './stages';
 import type { Repetitions, Sample } from './stats';
 
 export type WorkerRun = Omit<StageResults, 'pixels'> & {
@@ -347,7 +347,7 @@ export function report(r: ReportInput): string {
     '',
     `Written by \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${(r.totalS / 60).toFixed(1)} min.`
     + ` Each figure: median (min–max) of ${plan.reps} run${plan.reps > 1 ? 's' : ''} after ${plan.warmup} warm-up run${plan.warmup > 1 ? 's' : ''}`
-    + ` (bigger config: ${plan.bigReps}; whole-request engine stages: ${fewText(wholeRequestReps(plan))}`
+    + ` (bigger config: ${plan.bigReps}; single decode steps: ${fewText(decodeStepReps(plan))}; whole-request engine stages: ${fewText(wholeRequestReps(plan))}`
     + `${plan.browserBackends.includes('webgpu') ? '; WebGPU on SwiftShader: 1 run after 1, and no whole-request stages' : '; WebGPU in Chromium not run (--quick: SwiftShader needs minutes)'}). Times in ms unless stated.`,
     '',
     `- Machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memoryGb} GB; CPU features: ${mc.cpuFlags}.`,

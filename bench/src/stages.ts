@@ -121,7 +121,7 @@ export async function measureStages(o: StageOptions): Promise<StageResults> {
   const contextsUsed: Record<number, number> = {};
   for (const c of o.contexts) {
     contextsUsed[c] = Math.min(c, manifest.config.lm.max_seq_len - 1); // the last position a model of max_seq_len positions has
-    samples[`graph.decode@${c}`] = await timeIt(decoderRun(1, contextsUsed[c]), reps);
+    samples[`graph.decode@${c}`] = await timeIt(decoderRun(1, contextsUsed[c]), decodeStepReps(reps, o.light));
   }
   await Promise.all([sessions.vision.release(), sessions.resampler.release(), sessions.decoder.release()]);
   if (!o.light) {
@@ -168,6 +168,11 @@ async function measureRequests(model: FlamingoModel, screenshot: RgbaImage, few:
 /** Fewer runs for the slow, whole-request stages (each encodes images): at most 3, one warm-up when there are several. */
 export function wholeRequestReps(r: Repetitions): Repetitions {
   return { warmup: r.reps > 1 ? Math.min(1, r.warmup) : 0, reps: Math.min(3, r.reps) };
+}
+
+/** More runs for single decode steps (a millisecond each; one slow run moves a median of 4): at least 20, except on SwiftShader. */
+export function decodeStepReps(r: Repetitions, light = false): Repetitions {
+  return light ? r : { warmup: Math.max(r.warmup, 2), reps: Math.max(r.reps, 20) };
 }
 
 /** BOS, <image>, then the question's tokens repeated: exactly `length` tokens. */
