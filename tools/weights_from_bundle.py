@@ -103,7 +103,8 @@ def main(bundle, out_dir):
     for name, a in lm_and_xattn.items():
         if not name.endswith('_T'):
             weights[name] = a
-    gates = json.load(open(os.path.join(bundle, 'training.json')))['tanh_gates'] if os.path.exists(os.path.join(bundle, 'training.json')) else {}
+    training = os.path.join(bundle, 'training.json')  # the trainer records the gates there
+    gates = json.load(open(training))['tanh_gates'] if os.path.exists(training) else {}
     for i in sorted({k.split('.')[1] for k in weights if k.startswith('xattn.')}):
         if i not in gates:
             raise SystemExit(f'weights_from_bundle: no tanh gates for xattn.{i} in {bundle}/training.json')

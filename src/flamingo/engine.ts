@@ -229,7 +229,8 @@ export class FlamingoModel {
     const stopIds = new Set([tokens.eos, tokens.endofchunk]);
     const mediaFeeds = this.mediaFeeds(media);
     const cache = this.kvCache();
-    let past = this.pastFeeds(cache);
+    const fetches = ['logits', ...this.kvNames(cache ? 'new' : 'present')]; // the CPU cache needs only the new positions
+    let past = this.cachedPast(cache);
     const seen = [...ids];
     const timings: Timings = { encodeMs: 0, prefillMs: 0, decodeMs: 0, promptTokens: ids.length, generatedTokens: 0, tokensPerSecond: 0 };
     let stepIds = ids, stepMedia = mediaIds, position = 0;
@@ -238,13 +239,10 @@ export class FlamingoModel {
         opts.signal?.throwIfAborted();
         const start = now();
         const feeds = { ...this.stepFeeds(stepIds, stepMedia, position, media.length), ...mediaFeeds, ...past };
-        const out = await this.decoder.run(pick(feeds, this.decoder.inputNames), this.decoderFetches(cache));
+        const out = await this.decoder.run(pick(feeds, this.decoder.inputNames), fetches);
         disposeAll(past);
-        if (cache) {
-          this.kvNames('new').forEach((name, e) => cache.append(e, out[name].data as Float32Array, stepIds.length));
-          disposeAll(Object.fromEntries(this.kvNames('new').map((name) => [name, out[name]])));
-        }
-        past = this.pastFeeds(cache, out);
+        if (cache) this.kvNames('new').forEach((name, e) => cache.append(e, out[name].data as Float32Array, stepIds.length));
+        past = cache ? this.cachedPast(cache) : this.presentAsPast(out);
         const logits = await lastRow(out.logits, stepIds.length);
         out.logits.dispose();
         timings[step === 0 ? 'prefillMs' : 'decodeMs'] += now() - start;
@@ -308,21 +306,19 @@ export class FlamingoModel {
     return Array.from({ length: this.manifest.config.lm.n_layers }, (_, i) => [`${prefix}_key.${i}`, `${prefix}_value.${i}`]).flat();
   }
 
-  /** What a decoder run returns: the logits and either the new positions' keys/values (CPU) or the whole cache (GPU). */
-  private decoderFetches(cache: KvCache | undefined): string[] {
-    return ['logits', ...this.kvNames(cache ? 'new' : 'present')];
+  /** past_key|value.{i} [1, kvH, P, hd] as views of the runtime-side cache; without one (the first WebGPU call), empty. */
+  private cachedPast(cache: KvCache | undefined): Record<string, Tensor> {
+    const { lm } = this.manifest.config;
+    return Object.fromEntries(this.kvNames('past').map((name, e) => {
+      const { data, positions } = cache ? cache.view(e) : { data: new Float32Array(0), positions: 0 };
+      return [name, new this.ort.Tensor('float32', data, [1, lm.n_kv_heads, positions, lmHeadDim(lm)])];
+    }));
   }
 
-  /** past_key|value.{i} [1, kvH, P, hd]: from the runtime-side cache, else the last run's present_* (none before the first run). */
-  private pastFeeds(cache: KvCache | undefined, out?: Record<string, Tensor>): Record<string, Tensor> {
-    const { lm } = this.manifest.config;
-    const hd = lmHeadDim(lm);
-    const names = this.kvNames('past');
-    if (!cache && out) return Object.fromEntries(this.kvNames('present').map((name, e) => [names[e], out[name]]));
-    return Object.fromEntries(names.map((name, e) => {
-      const { data, positions } = cache ? cache.view(e) : { data: new Float32Array(0), positions: 0 };
-      return [name, new this.ort.Tensor('float32', data, [1, lm.n_kv_heads, positions, hd])];
-    }));
+  /** On WebGPU the last run's present_* (GPU buffers) are the next run's past. */
+  private presentAsPast(out: Record<string, Tensor>): Record<string, Tensor> {
+    const present = this.kvNames('present');
+    return Object.fromEntries(this.kvNames('past').map((name, e) => [name, out[present[e]]]));
   }
 }
 
