@@ -96,6 +96,8 @@ const now = () => globalThis.performance.now();
 
 export class FlamingoModel {
   private readonly gated: number[];
+  /** past_|present_|new_ key.{i}, value.{i} for every layer, in KvCache entry order. */
+  private readonly kvNames: Record<'past' | 'present' | 'new', string[]>;
 
   private constructor(
     readonly manifest: Manifest,
@@ -110,6 +112,8 @@ export class FlamingoModel {
     private readonly decoder: Session,
   ) {
     this.gated = xattnLayers(manifest.config);
+    const names = (prefix: string) => Array.from({ length: manifest.config.lm.n_layers }, (_, i) => [`${prefix}_key.${i}`, `${prefix}_value.${i}`]).flat();
+    this.kvNames = { past: names('past'), present: names('present'), new: names('new') };
   }
 
   static async create(bundle: Bundle, ort: Ort, opts: CreateOptions = {}): Promise<FlamingoModel> {
@@ -229,7 +233,7 @@ export class FlamingoModel {
     const stopIds = new Set([tokens.eos, tokens.endofchunk]);
     const mediaFeeds = this.mediaFeeds(media);
     const cache = this.kvCache();
-    const fetches = ['logits', ...this.kvNames(cache ? 'new' : 'present')]; // the CPU cache needs only the new positions
+    const fetches = ['logits', ...this.kvNames[cache ? 'new' : 'present']]; // the CPU cache needs only the new positions
     let past = this.cachedPast(cache);
     const seen = [...ids];
     const timings: Timings = { encodeMs: 0, prefillMs: 0, decodeMs: 0, promptTokens: ids.length, generatedTokens: 0, tokensPerSecond: 0 };
@@ -241,7 +245,7 @@ export class FlamingoModel {
         const feeds = { ...this.stepFeeds(stepIds, stepMedia, position, media.length), ...mediaFeeds, ...past };
         const out = await this.decoder.run(pick(feeds, this.decoder.inputNames), fetches);
         disposeAll(past);
-        if (cache) this.kvNames('new').forEach((name, e) => cache.append(e, out[name].data as Float32Array, stepIds.length));
+        if (cache) this.kvNames.new.forEach((name, e) => cache.append(e, out[name].data as Float32Array, stepIds.length));
         past = cache ? this.cachedPast(cache) : this.presentAsPast(out);
         const logits = await lastRow(out.logits, stepIds.length);
         out.logits.dispose();
@@ -301,15 +305,10 @@ export class FlamingoModel {
     return this.decoderBackend === 'webgpu' ? undefined : new KvCache(2 * lm.n_layers, lm.n_kv_heads, lmHeadDim(lm));
   }
 
-  /** `${prefix}_key.{i}`, `${prefix}_value.{i}` for every layer, in KvCache entry order. */
-  private kvNames(prefix: 'past' | 'present' | 'new'): string[] {
-    return Array.from({ length: this.manifest.config.lm.n_layers }, (_, i) => [`${prefix}_key.${i}`, `${prefix}_value.${i}`]).flat();
-  }
-
   /** past_key|value.{i} [1, kvH, P, hd] as views of the runtime-side cache; without one (the first WebGPU call), empty. */
   private cachedPast(cache: KvCache | undefined): Record<string, Tensor> {
     const { lm } = this.manifest.config;
-    return Object.fromEntries(this.kvNames('past').map((name, e) => {
+    return Object.fromEntries(this.kvNames.past.map((name, e) => {
       const { data, positions } = cache ? cache.view(e) : { data: new Float32Array(0), positions: 0 };
       return [name, new this.ort.Tensor('float32', data, [1, lm.n_kv_heads, positions, lmHeadDim(lm)])];
     }));
@@ -317,8 +316,7 @@ export class FlamingoModel {
 
   /** On WebGPU the last run's present_* (GPU buffers) are the next run's past. */
   private presentAsPast(out: Record<string, Tensor>): Record<string, Tensor> {
-    const present = this.kvNames('present');
-    return Object.fromEntries(this.kvNames('past').map((name, e) => [name, out[present[e]]]));
+    return Object.fromEntries(this.kvNames.past.map((name, e) => [name, out[this.kvNames.present[e]]]));
   }
 }
 

@@ -3,11 +3,11 @@
 // step's past_key|value.{i} [1, kvH, P, hd] is a view of a buffer that lives as long as the
 // request. Fetching present_key|value (the whole cache, again every step) instead made each
 // step copy the cache out of the WASM heap into freshly allocated arrays: in Chromium that
-// cost grew to 4-6 ms per MB on these machines (bench/README.md, "Decode growth").
+// cost 4.5-6.7 ms per MB on these machines (bench/README.md, "Decode growth").
 //
-// Layout [kvH, P, hd] per layer and kind, as the decoder takes it. Appending S positions
-// rewrites every head's block one slot further on, so each step writes the cache once, into
-// the other of two buffers (the one just fed may still be read by the runtime's copy).
+// Layout [kvH, P, hd] per layer and kind, as the decoder takes it. Appending S positions moves
+// every head's block S slots further on, in place (last head first, so nothing is overwritten
+// before it is moved); the buffer grows by doubling, so fresh memory is rarely touched.
 
 export interface KvBlock {
   data: Float32Array; // [kvH, P, hd], exactly P positions
@@ -15,18 +15,16 @@ export interface KvBlock {
 }
 
 export class KvCache {
-  private readonly blocks: { front: Float32Array; back: Float32Array; positions: number }[];
+  private readonly blocks: { data: Float32Array; positions: number }[];
 
   constructor(entries: number, private readonly kvHeads: number, private readonly headDim: number) {
-    this.blocks = Array.from({ length: entries }, () => ({ front: new Float32Array(0), back: new Float32Array(0), positions: 0 }));
+    this.blocks = Array.from({ length: entries }, () => ({ data: new Float32Array(0), positions: 0 }));
   }
-
-  get positions(): number { return this.blocks[0]?.positions ?? 0; }
 
   /** Entry e's cache as [kvH, P, hd] (a view; valid until the next append). */
   view(e: number): KvBlock {
     const b = this.blocks[e];
-    return { data: b.front.subarray(0, this.kvHeads * b.positions * this.headDim), positions: b.positions };
+    return { data: b.data.subarray(0, this.kvHeads * b.positions * this.headDim), positions: b.positions };
   }
 
   /** Appends S new positions to entry e: added is [kvH, S, hd]. */
@@ -35,12 +33,15 @@ export class KvCache {
     if (added.length !== kvH * S * hd) throw new Error(`kv cache: ${added.length} values for ${S} positions of ${kvH} x ${hd}`);
     const b = this.blocks[e];
     const P = b.positions, T = P + S;
-    if (b.back.length < kvH * T * hd) b.back = new Float32Array(kvH * capacity(T) * hd); // doubling: few fresh allocations
-    for (let h = 0; h < kvH; h++) {
-      b.back.set(b.front.subarray(h * P * hd, (h + 1) * P * hd), h * T * hd);
-      b.back.set(added.subarray(h * S * hd, (h + 1) * S * hd), (h * T + P) * hd);
+    if (b.data.length < kvH * T * hd) {
+      const grown = new Float32Array(kvH * capacity(T) * hd);
+      grown.set(b.data.subarray(0, kvH * P * hd));
+      b.data = grown;
     }
-    [b.front, b.back] = [b.back, b.front];
+    for (let h = kvH - 1; h >= 0; h--) {
+      b.data.copyWithin(h * T * hd, h * P * hd, (h + 1) * P * hd); // head h's P positions, S slots per earlier head further on
+      b.data.set(added.subarray(h * S * hd, (h + 1) * S * hd), (h * T + P) * hd);
+    }
     b.positions = T;
   }
 }
