@@ -186,6 +186,23 @@ export class Workbench {
     }
   }
 
+  /**
+   * quickOpen(text), until `row` shows. A quick pick opened while the workbench is busy (a
+   * webview answering, SwiftShader loading both cores) can stay empty: close it and ask again.
+   */
+  private async quickOpenUntil(text: string, row: Locator): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      await this.quickOpen(text);
+      try {
+        await row.waitFor({ timeout: 10_000 });
+        return;
+      } catch (e) {
+        if (attempt === 3) throw e;
+        await this.page.keyboard.press('Escape');
+      }
+    }
+  }
+
   /** Runs a command from the command palette by its title. */
   async command(title: string): Promise<void> {
     const p = this.page;
@@ -193,18 +210,7 @@ export class Workbench {
     // ("View: Move View" comes after "View: Move Panel Views To Secondary Side Bar").
     const rows = p.locator('.quick-input-list .monaco-list-row');
     const row = rows.filter({ has: p.locator('.label-name', { hasText: new RegExp(`^${title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
-    // A palette opened while the workbench is busy (a webview answering) can stay empty:
-    // close it and ask again.
-    for (let attempt = 1; ; attempt++) {
-      await this.quickOpen(`>${title}`);
-      try {
-        await row.waitFor({ timeout: 10_000 });
-        break;
-      } catch (e) {
-        if (attempt === 3) throw e;
-        await p.keyboard.press('Escape');
-      }
-    }
+    await this.quickOpenUntil(`>${title}`, row);
     for (let i = 0; i < 20; i++) {
       if ((await rows.and(p.locator('.focused')).locator('.label-name').first().textContent())?.trim() === title) {
         await p.keyboard.press('Enter');
@@ -218,8 +224,7 @@ export class Workbench {
   /** Opens a workspace file in an editor through quick open and waits until it has focus. */
   async openFile(rel: string): Promise<void> {
     const p = this.page;
-    await this.quickOpen(rel);
-    await p.locator('.quick-input-list .monaco-list-row', { hasText: rel.split('/').pop()! }).first().waitFor({ timeout: 15_000 });
+    await this.quickOpenUntil(rel, p.locator('.quick-input-list .monaco-list-row', { hasText: rel.split('/').pop()! }).first());
     await p.keyboard.press('Enter');
     await p.locator(`.tab.active[data-resource-name="${rel.split('/').pop()}"]`).waitFor({ timeout: 15_000 });
     await p.locator('.editor-instance .monaco-editor.focused').waitFor({ timeout: 15_000 });
