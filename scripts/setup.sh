@@ -13,8 +13,8 @@ done
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   echo "setup: apt-get install ${need_apt[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  bash scripts/retry.sh $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive bash scripts/retry.sh $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
-[ -d node_modules/onnxruntime-web ] || npm ci --no-audit --no-fund
+[ -d node_modules/onnxruntime-web ] || bash scripts/retry.sh npm ci --no-audit --no-fund
 bash scripts/setup-e2e.sh
