@@ -115,6 +115,7 @@ function stageRows(m: ModelRuns, plan: Plan, first: Column | undefined): [string
   const rows: [string, (c: Column) => string][] = [
     ['model load: read + sha256 of the bundle', (c) => ms(c.samples['load.read'])],
     ['model load: session creation (3 graphs)', (c) => ms(c.samples['load.create'])],
+    ['engine warm-up after load: 3 throw-away answers, once (timed: 1 run)', (c) => ms(c.samples['engine.warmup'])],
     ['PNG decode 1280x800', (c) => ms(c.samples['image.decode.1280x800'])],
     [`preprocess 1280x800 (${F} views)`, (c) => ms(c.samples['image.preprocess.1280x800'])],
     ['PNG decode 1920x1080', (c) => ms(c.samples['image.decode.1920x1080'])],

@@ -46,6 +46,8 @@ export interface Timings {
 
 export interface GenerateOptions {
   maxTokens?: number;
+  /** The answer's stop tokens are not chosen before this many tokens (default 0). */
+  minTokens?: number;
   temperature?: number;
   topK?: number;
   topP?: number;
@@ -93,6 +95,10 @@ export function decoderPlacement(bundle: Bundle, visionBackend: string): string 
 }
 
 const now = () => globalThis.performance.now();
+
+/** The warm-up's request: a prompt of ordinary length, then decode steps whatever the model says. */
+const WARM_UP_QUESTION = 'Describe the screen and explain any error that it shows.';
+const WARM_UP_TOKENS = 24;
 
 export class FlamingoModel {
   private readonly gated: number[];
@@ -252,6 +258,7 @@ export class FlamingoModel {
         timings[step === 0 ? 'prefillMs' : 'decodeMs'] += now() - start;
         opts.signal?.throwIfAborted();
         position += stepIds.length;
+        if (timings.generatedTokens < (opts.minTokens ?? 0)) for (const id of stopIds) logits[id] = -Infinity;
         const next = sampleToken(logits, o, seen, random);
         if (stopIds.has(next)) return;
         seen.push(next);
@@ -265,6 +272,29 @@ export class FlamingoModel {
       const ms = timings.prefillMs + timings.decodeMs;
       timings.tokensPerSecond = ms > 0 ? (timings.generatedTokens * 1000) / ms : 0;
       opts.onTimings?.(timings);
+    }
+  }
+
+  /**
+   * Answers a few made-up requests and throws the answers away, so that the person's first
+   * requests run at full speed. On onnxruntime-web's WASM, V8 first runs the module's code
+   * unoptimised and compiles each hot kernel in the background once it has been used enough
+   * (dynamic tiering): in Chromium the first ten or so answers took 2-13x as long as later
+   * ones (bench/README.md, item 9). On WebGPU the first runs also compile the shader pipelines.
+   * Each round encodes a blank 1280x800 screenshot (all its views) and streams a short answer.
+   * Rejects with signal.reason once `signal` aborts (checked between graph runs). WASM runs
+   * resolve in microtasks only, so it waits for the next task after each graph run: the
+   * host's events (a request, the abort itself) get through.
+   */
+  async warmUp(opts: { rounds?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const { rounds = 3, signal } = opts;
+    const width = 1280, height = 800;
+    const blank: RgbaImage = { width, height, data: new Uint8Array(width * height * 4).fill(255) };
+    for (let round = 0; round < rounds; round++) {
+      signal?.throwIfAborted();
+      const prompt = await this.preparePrompt([{ type: 'image', image: blank }, { type: 'text', text: WARM_UP_QUESTION }]);
+      await nextTask();
+      for await (const _ of this.generateTokens(prompt, { maxTokens: WARM_UP_TOKENS, minTokens: WARM_UP_TOKENS, temperature: 0, signal })) await nextTask();
     }
   }
 
@@ -318,6 +348,11 @@ export class FlamingoModel {
   private presentAsPast(out: Record<string, Tensor>): Record<string, Tensor> {
     return Object.fromEntries(this.kvNames.past.map((name, e) => [name, out[this.kvNames.present[e]]]));
   }
+}
+
+/** Resolves in a later task (after pending timers, messages and I/O), not a microtask. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** The bytes of a listed bundle file. */

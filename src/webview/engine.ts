@@ -10,6 +10,9 @@ interface GpuAdapter { info?: { vendor: string; architecture: string; descriptio
 interface GpuDevice { lost: Promise<{ reason: string; message: string }> }
 const gpu = () => (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } }).gpu;
 
+/** Throw-away answers after a load: in Chromium, three were enough for full-speed answers from the first request on (bench/README.md, item 9). */
+const WARM_UP_ROUNDS = 3;
+
 export interface EngineConfig { model: ModelLocation; ortWasm: string; backend: BackendChoice }
 
 export interface RunOptions {
@@ -23,6 +26,8 @@ export class WebviewEngine {
   private model: Promise<FlamingoModel> | undefined;
   private config: EngineConfig | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Aborts the warm-up that follows a load: a request or a new configuration takes over. */
+  private warming: AbortController | undefined;
 
   constructor(private readonly report: (s: EngineState) => void, private readonly log: (line: string) => void) {}
 
@@ -31,12 +36,14 @@ export class WebviewEngine {
     const same = this.config && this.config.model.baseUri === config.model.baseUri && this.config.backend === config.backend;
     this.config = config;
     if (same && this.model) return;
+    this.warming?.abort();
     const previous = this.model;
     this.model = this.enqueue(async () => {
       await previous?.then((m) => m.dispose(), () => undefined);
       return this.load(config, config.backend);
     });
     this.model.catch(() => undefined); // reported through `report`; requests see it too
+    this.warmUp(this.model);
   }
 
   get manifest(): Promise<Manifest> {
@@ -46,6 +53,7 @@ export class WebviewEngine {
 
   /** Runs `job` after every earlier job, with the loaded model. */
   run<T>(job: (model: FlamingoModel) => Promise<T>): Promise<T> {
+    this.warming?.abort();
     return this.enqueue(async () => {
       if (!this.model) throw new Error('no model is configured yet');
       return job(await this.model);
@@ -77,6 +85,34 @@ export class WebviewEngine {
       tokensPerSecond: t && t.decodeMs > 0 ? (decodeSteps * 1000) / t.decodeMs : 0,
       stages: { decodeMedia: decodeMs, encode: t?.encodeMs ?? 0, prefill: t?.prefillMs ?? 0, decode: t?.decodeMs ?? 0 },
     };
+  }
+
+  /**
+   * Queued right after a load, ahead of any later request: a few throw-away answers, so that
+   * the person's first ones do not run on WASM code V8 has not optimised yet (FlamingoModel.
+   * warmUp). It spends some seconds of CPU once per load, and gives way to the first request:
+   * skipped if one came during the load, stopped between graph runs if one comes during it.
+   */
+  private warmUp(loaded: Promise<FlamingoModel>): void {
+    const warming = new AbortController();
+    this.warming = warming;
+    void this.enqueue(async () => {
+      const model = await loaded.catch(() => undefined);
+      if (!model || warming.signal.aborted) return;
+      if (model.backend === 'webgpu' && await softwareGpu()) {
+        // Each graph run takes seconds there, and a request cannot interrupt one.
+        this.log('warm-up: skipped on a software GPU');
+        return;
+      }
+      const started = performance.now();
+      const took = () => `${Math.round(performance.now() - started)} ms`;
+      try {
+        await model.warmUp({ rounds: WARM_UP_ROUNDS, signal: warming.signal });
+        this.log(`warm-up: ${WARM_UP_ROUNDS} throw-away answers in ${took()}`);
+      } catch (e) {
+        this.log(warming.signal.aborted ? `warm-up: stopped after ${took()} for a request` : `warm-up failed after ${took()}: ${(e as Error).message}`);
+      }
+    });
   }
 
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
@@ -121,6 +157,7 @@ export class WebviewEngine {
       this.log(`WebGPU device lost (${info.message || info.reason}); reloading the model on WASM`);
       this.model = this.enqueue(() => this.load(config, 'wasm'));
       this.model.catch(() => undefined);
+      this.warmUp(this.model);
     }, () => undefined);
   }
 }
@@ -169,6 +206,12 @@ async function executionProviders(choice: BackendChoice): Promise<string[]> {
     return ['webgpu'];
   }
   return adapter ? ['webgpu', 'wasm'] : ['wasm'];
+}
+
+/** Whether WebGPU is a software fallback (SwiftShader): a correctness check, slower than WASM. */
+async function softwareGpu(): Promise<boolean> {
+  const adapter = await gpu()?.requestAdapter().catch(() => null);
+  return adapter?.info?.isFallbackAdapter === true;
 }
 
 async function backendDetail(backend: string): Promise<string> {

@@ -90,6 +90,10 @@ export function extensionSuite(backend: 'wasm' | 'webgpu'): void {
       await chat.locator('.backend', { hasText: label }).waitFor({ timeout: 120_000 });
       await w.page.waitForFunction((l) => (document.querySelector('.statusbar-item[id$="flamingo.status"]')?.textContent ?? '').includes(`· ${l}`), label, { timeout: 30_000 });
       await w.screenshot(`${backend}-chat-loaded`);
+      // After the load the webview warms the engine up (on SwiftShader it skips that).
+      const warmUp = await waitForLine(w, /warm-up: .*/, 60_000);
+      assert.match(warmUp, backend === 'webgpu' ? /skipped on a software GPU/ : /3 throw-away answers in \d+ ms/);
+      console.log(`# ${label}: ${warmUp}`);
     });
 
     step('explains a screenshot pasted into markdown: the CLI\'s text, streamed at the paste', async () => {
@@ -337,6 +341,15 @@ export function extensionSuite(backend: 'wasm' | 'webgpu'): void {
 function lastTimings(w: Workbench, title: string): string {
   const lines = w.readOutputChannel().split('\n').filter((l) => l.includes(`${title}: first token`));
   return lines.at(-1)?.replace(/^.*?: /, '') ?? '(not in the output channel yet)';
+}
+
+/** The first output channel line that matches, once it has been written. */
+async function waitForLine(w: Workbench, pattern: RegExp, timeoutMs: number): Promise<string> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; await new Promise((r) => setTimeout(r, 500))) {
+    const line = w.readOutputChannel().match(pattern)?.[0];
+    if (line) return line;
+  }
+  throw new Error(`no line matching ${pattern} in the "Flamingo" output channel within ${timeoutMs / 1000} s`);
 }
 
 /** A loopback HTTP server that records every request: nothing in a pasted SVG may reach it. */

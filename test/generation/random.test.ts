@@ -1,6 +1,7 @@
 // The engine on a random-weight Flamingo (gates 0.5, so the images matter): KV-cached
 // decoding matches the reference forward pass, streaming matches the token output,
-// cancellation, stop tokens, max tokens, and the same greedy tokens on both runtimes.
+// cancellation, stop tokens, min and max tokens, the warm-up, and the same greedy tokens on
+// both runtimes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomWeights } from '../../src/builder/random-weights';
@@ -108,8 +109,24 @@ test('stop tokens end generation and are not emitted; max tokens is honoured', a
   for (const kind of ['eos', 'endofchunk'] as const) {
     const stopped = await openWithManifest((m) => ({ ...m, tokens: { ...m.tokens, [kind]: tokens[k] } }));
     assert.deepEqual(await collect(stopped.generateTokens(prompt, sampled)), tokens.slice(0, k), kind);
+    // minTokens holds stop tokens back (their probability is 0, so the other draws change too).
+    const held = await collect(stopped.generateTokens(prompt, { ...sampled, minTokens: 12 }));
+    assert.equal(held.length, 12, kind);
+    assert.ok(!held.includes(tokens[k]), `${kind}: ${held}`);
     await stopped.dispose();
   }
+});
+
+test('warm-up leaves the answers unchanged, and stops when its signal aborts', async () => {
+  const model = models.get('wasm')!;
+  const before = await collect(model.generateTokens(prompt, greedy));
+  await model.warmUp({ rounds: 2 });
+  assert.deepEqual(await collect(model.generateTokens(prompt, greedy)), before);
+  await assert.rejects(model.warmUp({ signal: AbortSignal.abort() }), { name: 'AbortError' });
+  // Far more rounds than the test's time allows: only the abort ends it.
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 50);
+  await assert.rejects(model.warmUp({ rounds: 1e6, signal: controller.signal }), { name: 'AbortError' });
 });
 
 test('stop strings cut the text', async () => {
