@@ -58,8 +58,8 @@ export async function measureStages(o: StageOptions): Promise<StageResults> {
   // The webview warms the engine up once after loading (FlamingoModel.warmUp): on WASM, V8
   // optimises the hot code while it runs. Everything below is timed after it, as a person's
   // requests after the first few seconds would be; bench/README item 9 has the cold start.
-  const bundle = await loadBundle(o.source);
   // On a software GPU the webview skips it, and so does this.
+  const bundle = await loadBundle(o.source);
   const createOptions = { executionProviders: [o.provider], decoderExecutionProvider: o.decoderProvider };
   if (!o.light) {
     o.log('engine: warm-up');

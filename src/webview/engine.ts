@@ -10,7 +10,7 @@ interface GpuAdapter { info?: { vendor: string; architecture: string; descriptio
 interface GpuDevice { lost: Promise<{ reason: string; message: string }> }
 const gpu = () => (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } }).gpu;
 
-/** Throw-away answers after a load: in Chromium, three were enough for full-speed answers from the first request on (bench/README.md, item 9). */
+/** Throw-away answers after a load: in Chromium, three cut the first answers' time several-fold (bench/README.md, item 9). */
 const WARM_UP_ROUNDS = 3;
 
 export interface EngineConfig { model: ModelLocation; ortWasm: string; backend: BackendChoice }
@@ -110,7 +110,7 @@ export class WebviewEngine {
         await model.warmUp({ rounds: WARM_UP_ROUNDS, signal: warming.signal });
         this.log(`warm-up: ${WARM_UP_ROUNDS} throw-away answers in ${took()}`);
       } catch (e) {
-        this.log(warming.signal.aborted ? `warm-up: stopped after ${took()} for a request` : `warm-up failed after ${took()}: ${(e as Error).message}`);
+        this.log(warming.signal.aborted ? `warm-up: stopped after ${took()} (a request or another model came)` : `warm-up failed after ${took()}: ${(e as Error).message}`);
       }
     });
   }
