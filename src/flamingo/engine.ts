@@ -10,7 +10,7 @@ import type { Manifest } from './manifest';
 import { attentionBias, mediaBias, mediaGate, visualTokens } from './masks';
 import { KvCache } from './kvCache';
 import { concatMedia, MediaHandle } from './media';
-import { imageViews, toPixels, videoViews, type RgbaImage } from './preprocess';
+import { BufferPool, imageViews, toPixels, videoViews, type RgbaImage } from './preprocess';
 import { tokenizePrompt, type PromptPart } from './prompt';
 import { sampleToken, seededRandom } from './sampling';
 import { byteFallbackValue, StopStrings, TextStream } from './stream';
@@ -104,6 +104,9 @@ export class FlamingoModel {
   private readonly gated: number[];
   /** past_|present_|new_ key.{i}, value.{i} for every layer, in KvCache entry order. */
   private readonly kvNames: Record<'past' | 'present' | 'new', string[]>;
+  /** Preprocessing's buffers, reused by one encode after another (see Buffers); busy during one. */
+  private readonly buffers = new BufferPool();
+  private buffersBusy = false;
 
   private constructor(
     readonly manifest: Manifest,
@@ -163,14 +166,25 @@ export class FlamingoModel {
     if (frames.length === 0) throw new Error('encodeMedia: no frames given');
     const start = now();
     const { preprocess, config } = this.manifest;
-    const views = frames.length === 1 ? imageViews(frames[0], preprocess) : videoViews(frames, preprocess);
-    const maxFrames = config.resampler.max_frames;
-    if (maxFrames > 0 && views.length > maxFrames) {
-      throw new Error(`encodeMedia: ${views.length} frames, but the resampler takes at most ${maxFrames}`);
+    // Encodes that overlap (a caller not awaiting the last) get fresh buffers: the pool's
+    // pixels are the vision run's input until it ends.
+    const pooled = !this.buffersBusy;
+    const buffers = pooled ? this.buffers : undefined;
+    if (pooled) { this.buffersBusy = true; this.buffers.reset(); }
+    let features: Tensor, frameCount: number;
+    try {
+      const views = frames.length === 1 ? imageViews(frames[0], preprocess, buffers) : videoViews(frames, preprocess, buffers);
+      const maxFrames = config.resampler.max_frames;
+      if (maxFrames > 0 && views.length > maxFrames) {
+        throw new Error(`encodeMedia: ${views.length} frames, but the resampler takes at most ${maxFrames}`);
+      }
+      const [H, W] = preprocess.image_size;
+      frameCount = views.length;
+      const pixels = new this.ort.Tensor('float32', toPixels(views, preprocess, buffers), [frameCount, 3, H, W]);
+      ({ features } = await this.vision.run({ pixels }));
+    } finally {
+      if (pooled) this.buffersBusy = false;
     }
-    const [H, W] = preprocess.image_size;
-    const pixels = new this.ort.Tensor('float32', toPixels(views, preprocess), [views.length, 3, H, W]);
-    const { features } = await this.vision.run({ pixels });
     const out = await this.resampler.run({ features });
     features.dispose();
     const keys = new Map<number, Float32Array>(), values = new Map<number, Float32Array>();
@@ -180,7 +194,7 @@ export class FlamingoModel {
     }
     const latents = await floats(out.latents);
     for (const t of Object.values(out)) t.dispose();
-    return new MediaHandle(views.length, latents, keys, values, now() - start);
+    return new MediaHandle(frameCount, latents, keys, values, now() - start);
   }
 
   /** Encodes the prompt's media (reusing handles) and tokenises its text. */

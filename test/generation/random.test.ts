@@ -64,6 +64,16 @@ test('media latents equal the reference vision encoder and resampler', async () 
   }
 });
 
+test('overlapping encodes give the latents of one encode after another (preprocessing buffers are not shared)', async () => {
+  for (const [backend, model] of models) {
+    const images = [testImage(20, 12, 1), testImage(9, 16, 2), testImage(31, 7, 3)];
+    const sequential: Float32Array[] = [];
+    for (const img of images) sequential.push((await model.encodeMedia([img])).latents);
+    const overlapping = await Promise.all(images.map((img) => model.encodeMedia([img])));
+    overlapping.forEach((h, i) => assert.deepEqual(h.latents, sequential[i], `${backend}, image ${i}`));
+  }
+});
+
 test('streamed text concatenates to the decoded token output (sampling, seeded)', async () => {
   for (const [backend, model] of models) {
     const opts = { temperature: 1.5, seed: 7, maxTokens: 20 };

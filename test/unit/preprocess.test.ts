@@ -1,11 +1,11 @@
 // Preprocessing (docs/model-spec.md, section 7): compositing, box resize, letterbox geometry,
-// normalisation, tiles and video frame sampling.
+// normalisation, tiles, video frame sampling, and the engine's reusable buffers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { PreprocessSpec } from '../../src/flamingo/manifest';
 import {
-  imageViews, letterboxSize, packedSource, resizePacked, sampleVideoFrames, subsample, toPixels, unpack, videoViews,
+  BufferPool, imageViews, letterboxSize, packedSource, resizePacked, sampleVideoFrames, subsample, toPixels, unpack, videoViews,
   type PackedRgb, type RgbaImage, type RgbImage,
 } from '../../src/flamingo/preprocess';
 
@@ -152,6 +152,33 @@ test('tiles: the global view, then rows x cols tiles in row-major order', () => 
     for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) assert.deepEqual(pixel(views[1 + t], x, y), colours[t], `tile ${t} (${x}, ${y})`);
   }
   assert.equal(imageViews(img, spec({ tiles: { rows: 1, cols: 3, global: false } })).length, 3);
+});
+
+/** Gradients and noise; with `alpha`, a varying alpha channel (the composite path). */
+function noisy(width: number, height: number, seed: number, alpha: boolean): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  let state = seed;
+  for (let i = 0; i < data.length; i++) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    data[i] = i % 4 === 3 && !alpha ? 255 : ((i * 7) % 256) ^ (state >>> 24);
+  }
+  return { width, height, data };
+}
+
+test('a BufferPool gives the same pixels as fresh buffers, image after image, and reuses its memory', () => {
+  const s = spec({ image_size: [16, 24], tiles: { rows: 2, cols: 2, global: true } });
+  const pool = new BufferPool();
+  const pooled = (run: (buffers: BufferPool) => Float32Array) => { pool.reset(); return run(pool); };
+  const images = [noisy(300, 200, 1, false), noisy(123, 77, 2, true), noisy(300, 200, 3, false)];
+  const first = pooled((b) => toPixels(imageViews(images[0], s, b), s, b));
+  assert.deepEqual(first, toPixels(imageViews(images[0], s), s));
+  for (const img of images.slice(1)) {
+    const again = pooled((b) => toPixels(imageViews(img, s, b), s, b));
+    assert.deepEqual(again, toPixels(imageViews(img, s), s), `${img.width}x${img.height}`);
+    assert.equal(again, first, 'the same pixels buffer, refilled');
+  }
+  const frames = [noisy(40, 30, 4, true), noisy(40, 30, 5, false)];
+  assert.deepEqual(pooled((b) => toPixels(videoViews(frames, s, b), s, b)), toPixels(videoViews(frames, s), s));
 });
 
 test('video frames: sampled at fps from frame durations, then capped at max_frames', () => {
