@@ -10,6 +10,7 @@ import type { SweepPoint } from './node-worker';
 import type { Plan } from './main';
 import type { ModelCase } from './models';
 import type { PeerMode, PeerRun } from './peer-runner';
+import { WARM_UP_ROUNDS } from '../../src/flamingo/index';
 import { decodeStepReps, wholeRequestReps, type StageResults } from './stages';
 import type { Repetitions, Sample } from './stats';
 
@@ -115,7 +116,7 @@ function stageRows(m: ModelRuns, plan: Plan, first: Column | undefined): [string
   const rows: [string, (c: Column) => string][] = [
     ['model load: read + sha256 of the bundle', (c) => ms(c.samples['load.read'])],
     ['model load: session creation (3 graphs)', (c) => ms(c.samples['load.create'])],
-    ['engine warm-up after load: 3 throw-away answers, once (timed: 1 run)', (c) => ms(c.samples['engine.warmup'])],
+    [`engine warm-up after load: ${WARM_UP_ROUNDS} throw-away answers, once (timed: 1 run)`, (c) => ms(c.samples['engine.warmup'])],
     ['PNG decode 1280x800', (c) => ms(c.samples['image.decode.1280x800'])],
     [`preprocess 1280x800 (${F} views)`, (c) => ms(c.samples['image.preprocess.1280x800'])],
     ['PNG decode 1920x1080', (c) => ms(c.samples['image.decode.1920x1080'])],

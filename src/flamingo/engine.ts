@@ -99,6 +99,8 @@ const now = () => globalThis.performance.now();
 /** The warm-up's request: a prompt of ordinary length, then decode steps whatever the model says. */
 const WARM_UP_QUESTION = 'Describe the screen and explain any error that it shows.';
 const WARM_UP_TOKENS = 24;
+/** Rounds of warmUp(): in Chromium, three cut the first answers' time several-fold (bench/README.md, item 9). */
+export const WARM_UP_ROUNDS = 3;
 
 export class FlamingoModel {
   private readonly gated: number[];
@@ -301,7 +303,7 @@ export class FlamingoModel {
    * host's events (a request, the abort itself) get through.
    */
   async warmUp(opts: { rounds?: number; signal?: AbortSignal } = {}): Promise<void> {
-    const { rounds = 3, signal } = opts;
+    const { rounds = WARM_UP_ROUNDS, signal } = opts;
     const width = 1280, height = 800;
     const blank: RgbaImage = { width, height, data: new Uint8Array(width * height * 4).fill(255) };
     for (let round = 0; round < rounds; round++) {

@@ -3,7 +3,7 @@ export { loadBundle, sha256Hex, type Bundle, type FileSource, type LoadBundleOpt
 export { BundleError, type BundleErrorCode } from './errors';
 export { parseManifest, BUNDLE_FORMAT, BUNDLE_VERSION, type Manifest, type PreprocessSpec, type GenerationDefaults, type SpecialTokens } from './manifest';
 export {
-  FlamingoModel, decoderPlacement, type Ort, type PromptSegment, type PreparedPrompt, type GenerateOptions, type CreateOptions, type Timings,
+  FlamingoModel, decoderPlacement, WARM_UP_ROUNDS, type Ort, type PromptSegment, type PreparedPrompt, type GenerateOptions, type CreateOptions, type Timings,
 } from './engine';
 export { MediaHandle } from './media';
 export { applyTemplate, taskPrompt } from './prompt';

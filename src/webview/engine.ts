@@ -2,16 +2,13 @@
 // an adapter exists, else WASM; WASM again if the GPU device is lost), and runs one request
 // at a time in arrival order, so answers never interleave.
 import * as ort from 'onnxruntime-web/webgpu';
-import { FlamingoModel, loadBundle, type FileSource, type Manifest, type PromptSegment, type Timings } from '../flamingo/index';
+import { FlamingoModel, loadBundle, WARM_UP_ROUNDS, type FileSource, type Manifest, type PromptSegment, type Timings } from '../flamingo/index';
 import type { BackendChoice, EngineState, ModelLocation, RequestTimings } from '../extension/protocol';
 
 // The little of WebGPU used here (TypeScript's DOM library does not declare it).
 interface GpuAdapter { info?: { vendor: string; architecture: string; description: string; isFallbackAdapter?: boolean } }
 interface GpuDevice { lost: Promise<{ reason: string; message: string }> }
 const gpu = () => (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } }).gpu;
-
-/** Throw-away answers after a load: in Chromium, three cut the first answers' time several-fold (bench/README.md, item 9). */
-const WARM_UP_ROUNDS = 3;
 
 export interface EngineConfig { model: ModelLocation; ortWasm: string; backend: BackendChoice }
 
@@ -99,7 +96,7 @@ export class WebviewEngine {
     void this.enqueue(async () => {
       const model = await loaded.catch(() => undefined);
       if (!model || warming.signal.aborted) return;
-      if (model.backend === 'webgpu' && await softwareGpu()) {
+      if (model.backend === 'webgpu' && (await adapterInfo())?.isFallbackAdapter) {
         // Each graph run takes seconds there, and a request cannot interrupt one.
         this.log('warm-up: skipped on a software GPU');
         return;
@@ -107,7 +104,7 @@ export class WebviewEngine {
       const started = performance.now();
       const took = () => `${Math.round(performance.now() - started)} ms`;
       try {
-        await model.warmUp({ rounds: WARM_UP_ROUNDS, signal: warming.signal });
+        await model.warmUp({ signal: warming.signal });
         this.log(`warm-up: ${WARM_UP_ROUNDS} throw-away answers in ${took()}`);
       } catch (e) {
         this.log(warming.signal.aborted ? `warm-up: stopped after ${took()} (a request or another model came)` : `warm-up failed after ${took()}: ${(e as Error).message}`);
@@ -208,15 +205,14 @@ async function executionProviders(choice: BackendChoice): Promise<string[]> {
   return adapter ? ['webgpu', 'wasm'] : ['wasm'];
 }
 
-/** Whether WebGPU is a software fallback (SwiftShader): a correctness check, slower than WASM. */
-async function softwareGpu(): Promise<boolean> {
+/** What this window's WebGPU adapter says of itself (isFallbackAdapter: SwiftShader, a software GPU). */
+async function adapterInfo(): Promise<GpuAdapter['info']> {
   const adapter = await gpu()?.requestAdapter().catch(() => null);
-  return adapter?.info?.isFallbackAdapter === true;
+  return adapter?.info;
 }
 
 async function backendDetail(backend: string): Promise<string> {
   if (backend !== 'webgpu') return 'WebAssembly, 1 thread';
-  const adapter = await gpu()?.requestAdapter().catch(() => null);
-  const info = adapter?.info;
+  const info = await adapterInfo();
   return info ? `WebGPU: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ')}${info.isFallbackAdapter ? ' (software fallback)' : ''}` : 'WebGPU';
 }
