@@ -5,7 +5,8 @@
 //   -> logits [B, S, vocab], present_key|value.{i} [B, kvH, T, hd], T = P + S,
 //      new_key|value.{i} [B, kvH, S, hd] (the S new positions alone: a runtime that keeps the
 //      cache itself fetches these, not the whole present cache, see src/flamingo/kvCache.ts).
-// The cache stays at the kv-head count; grouped-query attention expands it per step only.
+// The cache stays at the kv-head count and is never expanded: grouped-query attention runs the
+// group's query heads as extra query rows of their kv head (selfAttention).
 // tanh(gate) of each gated block is folded into its output projections (frozen weights), so
 // with gates at 0 the block adds exact zeros and the decoder equals the bare LM.
 
@@ -47,7 +48,8 @@ export function buildDecoder(config: FlamingoConfig, weights: WeightMap): Graph 
 
   const embeddings = weight(g, weights, 'lm.tok_embeddings.weight', [vocab, d]);
   let h = g.op('', 'Gather', [embeddings, inputIds], { axis: 0 })[0]; // [B, S, d]
-  const selfBias = g.scope('attention_bias', () => expandHeads(g, attentionBias, H)); // [B, H, S, T]
+  const group = H / kvH;
+  const selfBias = g.scope('attention_bias', () => groupRows(g, attentionBias, group)); // [B, 1, group*S, T]
   const [cos, sin] = ropeCaches(g, lm.max_seq_len, hd, lm.rope_theta);
 
   const presents: [string, string][] = []; // per layer: keys and values [B, kvH, T, hd]
@@ -65,7 +67,7 @@ export function buildDecoder(config: FlamingoConfig, weights: WeightMap): Graph 
       const vNew = toHeads(g, proj('wv', kvH), kvH, hd);
       const k = g.concat([`past_key.${i}`, kNew], 2); // [B, kvH, T, hd]
       const v = g.concat([`past_value.${i}`, vNew], 2);
-      const a = attention(g, q, repeatKv(g, k, H / kvH, H, hd), repeatKv(g, v, H / kvH, H, hd), H, selfBias); // [B, S, H*hd]
+      const a = selfAttention(g, q, k, v, kvH, group, hd, selfBias); // [B, S, H*hd]
       presents.push([k, v]);
       news.push([kNew, vNew]);
       const h1 = g.add(h, linear(g, a, linearWeight(g, weights, `${prefix}.attention.wo.weight`, [d, H * hd])));
@@ -131,14 +133,30 @@ function toHeads(g: Graph, x: string, heads: number, hd: number): string {
   return g.transpose(g.reshape(x, [0, 0, heads, hd]), [0, 2, 1, 3]);
 }
 
-/** Grouped-query attention: [B, kvH, T, hd] -> [B, H, T, hd], query head j using kv head j / group. */
-function repeatKv(g: Graph, kv: string, group: number, H: number, hd: number): string {
-  if (group === 1) return kv;
-  const x = g.op('', 'Unsqueeze', [kv, g.constInt64([2])])[0]; // [B, kvH, 1, T, hd]
-  const repeated = g.op('', 'Expand', [x, g.constInt64([1, 1, group, 1, 1])])[0]; // [B, kvH, group, T, hd]
-  return g.reshape(repeated, [0, H, -1, hd]);
+/**
+ * Causal self-attention with grouped-query heads, in plain MatMul/Softmax. Query head n*group + j
+ * uses kv head n, so each kv head's group of query heads becomes group*S query rows (row j*S + s)
+ * and the cache is read as it is:
+ *   q [B, S, H*hd] -> [B, kvH, group*S, hd]; k, v [B, kvH, T, hd]; bias [B, 1, group*S, T]
+ *   -> scores [B, kvH, group*S, T] -> [B, S, H*hd].
+ * Expanding k and v to H heads instead (for MultiHeadAttention) copied the whole cache group
+ * times per layer and step, which made decode on WASM grow with the context (bench/README);
+ * MultiHeadAttention given the folded rows made other greedy tokens on WebGPU. onnxruntime fuses
+ * the transpose of k into the MatMul on the CPU (FusedMatMul), so the cache is not copied for it.
+ */
+function selfAttention(g: Graph, q: string, k: string, v: string, kvH: number, group: number, hd: number, bias: string): string {
+  const q5 = g.transpose(g.reshape(q, [0, 0, kvH, group, hd]), [0, 2, 3, 1, 4]); // [B, kvH, group, S, hd]
+  const rowsQ = g.mul(g.reshape(q5, [0, 0, -1, hd]), g.constFloat([1 / Math.sqrt(hd)], [])); // [B, kvH, group*S, hd]
+  const scores = g.add(g.matmul(rowsQ, g.transpose(k, [0, 1, 3, 2])), bias); // [B, kvH, group*S, T]
+  const probs = g.op('', 'Softmax', [scores], { axis: -1 })[0];
+  const out = g.reshape(g.matmul(probs, v), [0, 0, group, -1, hd]); // [B, kvH, group, S, hd]
+  return g.reshape(g.transpose(out, [0, 3, 1, 2, 4]), [0, 0, kvH * group * hd]);
 }
 
+/** attention_bias [B, 1, S, T] -> [B, 1, group*S, T], row j*S + s being row s (selfAttention's rows). */
+function groupRows(g: Graph, bias: string, group: number): string {
+  return group === 1 ? bias : g.op('', 'Tile', [bias, g.constInt64([1, 1, group, 1])])[0];
+}
 /** cos/sin of f = pos * theta^(-2j/hd) for every position and pair j: [max_seq_len, hd/2] each. */
 function ropeCaches(g: Graph, maxSeqLen: number, hd: number, theta: number): [string, string] {
   const half = hd / 2;

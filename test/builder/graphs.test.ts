@@ -19,7 +19,7 @@ import { tinyConfig } from './helpers';
 // Not here on purpose: opset-23 Attention and RMSNormalization (CPU fallback on WebGPU).
 const ALLOWED = new Set([
   'Add', 'Concat', 'Conv', 'Expand', 'Gather', 'LayerNormalization', 'MatMul', 'Mul', 'Pad', 'Reshape', 'Shape',
-  'Sigmoid', 'SimplifiedLayerNormalization', 'Slice', 'Transpose', 'Unsqueeze',
+  'Sigmoid', 'SimplifiedLayerNormalization', 'Slice', 'Softmax', 'Tile', 'Transpose', 'Unsqueeze',
   'com.microsoft:Gelu', 'com.microsoft:MultiHeadAttention', 'com.microsoft:RotaryEmbedding',
 ]);
 
