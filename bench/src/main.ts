@@ -3,7 +3,7 @@
 // Usage (through bench/run.mjs): npm run bench [-- --quick] [-- --skip browser,peer,big]
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureImages } from './inputs';
@@ -28,7 +28,7 @@ export interface Plan {
 const plan: Plan = quick
   ? { warmup: 1, reps: 1, contexts: [32, 512, 1024], tokens: 8, sweep: [0.5, 1, 2], nodeThreads: [1], wasmThreads: [1], peerThreads: [1],
     browserBackends: ['wasm'], browserTimeoutS: 90, bigReps: 1 }
-  : { warmup: 1, reps: 4, contexts: [32, 64, 128, 256, 512, 1024], tokens: 32, sweep: [0.5, 1, 2], nodeThreads: [0, 1], wasmThreads: [1, 2], peerThreads: [1, 2],
+  : { warmup: 1, reps: 4, contexts: [32, 64, 128, 256, 512, 1024], tokens: 32, sweep: [0.5, 1, 2], nodeThreads: [availableParallelism(), 1], wasmThreads: [1, 2], peerThreads: [1, 2],
     browserBackends: ['wasm', 'webgpu'], browserTimeoutS: 240, bigReps: 2 };
 
 const repsFor = (model: ModelCase) => (model.key === 'big' ? plan.bigReps : plan.reps);
@@ -37,7 +37,7 @@ const load1 = () => loadavg()[0];
 
 function runWorker(model: ModelCase, backend: 'node' | 'wasm', threads: number, images: string[], matmulFile: string, matmulFlops: number, dump?: string): WorkerRun {
   const out = join(WORK, 'runs', `${model.key}-${backend}-${threads}.json`);
-  log(`${model.key}: ${backend}${threads ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ', default threads'}`);
+  log(`${model.key}: ${backend}, ${threads} thread${threads > 1 ? 's' : ''}`);
   const loadBefore = load1();
   const started = performance.now();
   const args = ['out/bench/worker.mjs', '--bundle', model.bundleDir, '--backend', backend, '--threads', String(threads), '--images', images.join(','),

@@ -1,9 +1,8 @@
 // One backend in its own Node process (so thread settings and peak memory are its own):
-//   node out/bench/worker.mjs --bundle DIR --backend wasm|node [--threads N (onnxruntime-node: 0 = its default pool)] --images A.png,B.png
+//   node out/bench/worker.mjs --bundle DIR --backend wasm|node [--threads N] --images A.png,B.png
 //     --matmul FILE --contexts 32,512 --reps R --warmup W --tokens T --out FILE.json [--dump DIR] [--sweep]
 // Writes StageResults (plus peak RSS and the encoder-vs-image-size sweep) as JSON.
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FlamingoConfig } from '../../src/flamingo/config';
@@ -29,9 +28,10 @@ const need = (v: string | undefined, flag: string) => { if (v === undefined) thr
 async function main(): Promise<void> {
   const backend = need(a.backend, '--backend');
   if (backend !== 'wasm' && backend !== 'node') throw new Error(`worker: --backend must be wasm or node, got "${backend}"`);
-  const threads = Number(a.threads); // onnxruntime-node: 0 = its default pool
+  const threads = Number(a.threads);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`worker: --threads must be a positive integer, got "${a.threads}"`);
   const loaded = await loadOrt(backend, { threads });
-  const ort = backend === 'node' && threads > 0 ? withIntraOpThreads(loaded, threads) : loaded;
+  const ort = backend === 'node' ? withIntraOpThreads(loaded, threads) : loaded;
   const reps: Repetitions = { warmup: Number(need(a.warmup, '--warmup')), reps: Number(need(a.reps, '--reps')) };
   const rssBefore = process.memoryUsage().rss;
   let peakRssAfterEngine = 0;
@@ -53,13 +53,8 @@ async function main(): Promise<void> {
   }
   const { pixels: _omit, ...rest } = results;
   writeFileSync(need(a.out, '--out'), JSON.stringify({
-    ...rest, backend, threads: backend === 'node' && threads === 0 ? ortNodeThreads() : threads, defaultThreads: backend === 'node' && threads === 0, rssBeforeModel: rssBefore, peakRssAfterEngine, sweep,
+    ...rest, backend, threads, rssBeforeModel: rssBefore, peakRssAfterEngine, sweep,
   }));
-}
-
-/** onnxruntime-node's default intra-op thread count: one per core. */
-function ortNodeThreads(): number {
-  return availableParallelism();
 }
 
 /** The module with every session created with `threads` intra-op threads (the engine takes the module from its host). */

@@ -15,7 +15,7 @@ import { decodeStepReps, wholeRequestReps, type StageResults } from './stages';
 import type { Repetitions, Sample } from './stats';
 
 export type WorkerRun = Omit<StageResults, 'pixels'> & {
-  backend: 'node' | 'wasm'; threads: number; defaultThreads: boolean; rssBeforeModel: number; peakRssAfterEngine: number; sweep: SweepPoint[];
+  backend: 'node' | 'wasm'; threads: number; rssBeforeModel: number; peakRssAfterEngine: number; sweep: SweepPoint[];
   loadBefore: number; loadAfter: number; wallS: number;
 };
 export interface ModelRuns { model: ModelCase; workers: WorkerRun[]; peer?: PeerRun; browser: BrowserRun[] }
@@ -51,8 +51,8 @@ function table(head: string[], rows: string[][]): string {
 
 function columnsOf(m: ModelRuns): Column[] {
   const cols: Column[] = m.workers.map((w) => ({
-    id: `${w.backend}-${w.defaultThreads ? 'default' : w.threads}`,
-    label: w.backend === 'node' ? `onnxruntime-node, ${w.defaultThreads ? `default pool (${w.threads} threads)` : `${w.threads} thread${w.threads > 1 ? 's' : ''}`}`
+    id: `${w.backend}-${w.threads}`,
+    label: w.backend === 'node' ? `onnxruntime-node, ${w.threads} thread${w.threads > 1 ? 's' : ''}`
       : `ort-web WASM in Node, ${w.threads} thread${w.threads > 1 ? 's' : ''}`,
     samples: w.samples, contextsUsed: w.contextsUsed, loadBefore: w.loadBefore, loadAfter: w.loadAfter, run: w,
     peakRssMb: w.peakRssAfterEngine / 2 ** 20, baseRssMb: w.rssBeforeModel / 2 ** 20,
@@ -246,7 +246,7 @@ function rooflineSection(m: ModelRuns, cols: Column[], bandwidth: Sample, matmul
   const peaks = picks.map((c) => `${c.label}: ${num(peakGflops(c, matmulN))} GFLOP/s`).join('; ');
   return {
     text: [
-      `Peak compute: a ${matmulN}x${matmulN}x${matmulN} fp32 MatMul on the same backend (${peaks}). Peak bandwidth: ${num(bandwidth.max)} GB/s (runs: ${num(bandwidth.min)}–${num(bandwidth.max)}), one thread copying 256 MB. Peaks are the best run, not the median.`
+      `Peak compute: a ${matmulN}x${matmulN}x${matmulN} fp32 MatMul on the same backend (${peaks}). Peak bandwidth: ${num(bandwidth.max)} GB/s (runs: ${num(bandwidth.min)}–${num(bandwidth.max)}), one thread copying 256 MB. Peaks are the best run (of 30 or more for the MatMul), not the median.`
       + ' Work: the FLOPs the algorithm needs (causal attention counted once, logits for the last position only) and the bytes it must move at least (weights once, layer inputs and outputs, KV cache and visual K/V read once).'
       + ' Fraction = max(FLOPs / peak, bytes / bandwidth) / measured median: 100% is the roofline.',
       '',
@@ -321,7 +321,7 @@ function goalsSection(r: ReportInput, belowByModel: Map<string, string[]>): stri
     if (node?.secondQuestion) {
       const { first, second } = node.secondQuestion;
       const met = second.encodeMs < 0.01 * first.encodeMs && !decoderHasKvProjection(m.model);
-      parts.push(`- Second question about the same image (${node.defaultThreads ? 'onnxruntime-node' : `onnxruntime-node, ${node.threads} thread`}): the engine reports ${num(second.encodeMs)} ms of encoding`
+      parts.push(`- Second question about the same image (onnxruntime-node, ${node.threads} thread${node.threads > 1 ? 's' : ''}): the engine reports ${num(second.encodeMs)} ms of encoding`
         + ` (the first question: ${num(first.encodeMs)} ms), and decoder.onnx ${decoderHasKvProjection(m.model) ? 'HAS' : 'has no'} cross-attention to_kv weight: `
         + `${met ? 'met' : '**not met**'}.`);
     }
@@ -354,7 +354,7 @@ export function report(r: ReportInput): string {
     '',
     `- Machine: ${mc.cpu}, ${mc.cores} cores, ${mc.memoryGb} GB; CPU features: ${mc.cpuFlags}.`,
     `- Software: Node ${mc.node}, onnxruntime-web ${mc.ortWeb}, onnxruntime-node ${mc.ortNode}, ${mc.chromium}, PyTorch ${r.runs.find((m) => m.peer?.result)?.peer?.result?.torch ?? '(not run)'}.`,
-    `- Threads: onnxruntime-node ${plan.nodeThreads.map((t) => (t ? `with ${t} intra-op thread${t > 1 ? 's' : ''}` : 'with its default intra-op pool (one thread per core)')).join(' and ')};`
+    `- Threads: onnxruntime-node with ${plan.nodeThreads.join(' and ')} intra-op thread${plan.nodeThreads.length > 1 || plan.nodeThreads[0] > 1 ? 's' : ''}, set explicitly (its default pool ran at one thread's speed on these machines, bench/README);`
     + ` onnxruntime-web WASM in Node with ${plan.wasmThreads.join(' and ')} thread${plan.wasmThreads.length > 1 || plan.wasmThreads[0] > 1 ? 's' : ''};`
     + ` in Chromium 1 thread, as the webview runs it; PyTorch with ${plan.peerThreads.join(' and ')} thread${plan.peerThreads.length > 1 || plan.peerThreads[0] > 1 ? 's' : ''} (the best setting per stage).`,
     `- 1-minute load average: ${r.loadStart.toFixed(2)} at the start, ${r.loadEnd.toFixed(2)} at the end, up to ${maxLoad.toFixed(2)} between tables.`
