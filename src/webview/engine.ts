@@ -4,9 +4,10 @@
 import * as ort from 'onnxruntime-web/webgpu';
 import { FlamingoModel, loadBundle, WARM_UP_ROUNDS, type FileSource, type Manifest, type PromptSegment, type Timings } from '../flamingo/index';
 import type { BackendChoice, EngineState, ModelLocation, RequestTimings } from '../extension/protocol';
+import { executionProvidersFor, type AdapterInfo } from './backendChoice';
 
 // The little of WebGPU used here (TypeScript's DOM library does not declare it).
-interface GpuAdapter { info?: { vendor: string; architecture: string; description: string; isFallbackAdapter?: boolean } }
+interface GpuAdapter { info?: AdapterInfo }
 interface GpuDevice { lost: Promise<{ reason: string; message: string }> }
 const gpu = () => (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } }).gpu;
 
@@ -126,7 +127,9 @@ export class WebviewEngine {
       // which the CSP forbids; the glue is already bundled in.
       ort.env.wasm.wasmPaths = { wasm: config.ortWasm };
       ort.env.wasm.numThreads = 1; // no cross-origin isolation in a webview: no WASM threads
-      const providers = await executionProviders(backend);
+      const adapter = backend === 'wasm' ? undefined : (await gpu()?.requestAdapter().catch(() => null)) ?? undefined;
+      const providers = executionProvidersFor(backend, adapter);
+      if (backend === 'auto' && adapter?.info?.isFallbackAdapter) this.log('WebGPU adapter is a software GPU: using WebAssembly (set flamingo.backend to "webgpu" to use it anyway)');
       const source = new FetchSource(config.model.baseUri, (loaded, total) => this.report({ state: 'loading', model: label, loadedBytes: loaded, totalBytes: total }));
       this.report({ state: 'loading', model: label, loadedBytes: 0, totalBytes: 0 });
       const bundle = await loadBundle(source);
@@ -193,16 +196,6 @@ class FetchSource implements FileSource {
     this.progress(this.loaded, this.total);
     return bytes;
   }
-}
-
-async function executionProviders(choice: BackendChoice): Promise<string[]> {
-  if (choice === 'wasm') return ['wasm'];
-  const adapter = await gpu()?.requestAdapter().catch(() => null);
-  if (choice === 'webgpu') {
-    if (!adapter) throw new Error('flamingo.backend is "webgpu", but this window has no WebGPU adapter; set it to "auto" or "wasm"');
-    return ['webgpu'];
-  }
-  return adapter ? ['webgpu', 'wasm'] : ['wasm'];
 }
 
 /** What this window's WebGPU adapter says of itself (isFallbackAdapter: SwiftShader, a software GPU). */

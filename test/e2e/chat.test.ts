@@ -232,6 +232,21 @@ describe('the Flamingo chat panel in code-server', { skip: skip && `skipped: ${s
     await w.command('Flamingo: Open Chat');
     await w.chatFrame().locator('.backend', { hasText: 'WASM' }).waitFor({ timeout: 120_000 });
   });
+
+  step('"auto" passes over the software GPU (SwiftShader) and loads on WASM, and says why', async () => {
+    const loads = () => w.readOutputChannel().split('\n').filter((l) => / loaded from .* in \d+ ms on /.test(l));
+    const before = loads().length;
+    await w.updateSettings({ 'flamingo.backend': 'auto' });
+    try {
+      const deadline = Date.now() + 120_000;
+      while (loads().length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      const loaded = loads().pop() ?? '';
+      assert.match(loaded, / on wasm, decoder on wasm/, `the load after switching to auto: ${loaded}`);
+      assert.match(w.readOutputChannel(), /WebGPU adapter is a software GPU: using WebAssembly/);
+    } finally {
+      await w.updateSettings({ 'flamingo.backend': 'wasm' });
+    }
+  });
 });
 
 /** Starts a new conversation in the chat panel and returns its document. */
