@@ -157,6 +157,7 @@ function selfAttention(g: Graph, q: string, k: string, v: string, kvH: number, g
 function groupRows(g: Graph, bias: string, group: number): string {
   return group === 1 ? bias : g.op('', 'Tile', [bias, g.constInt64([1, 1, group, 1])])[0];
 }
+
 /** cos/sin of f = pos * theta^(-2j/hd) for every position and pair j: [max_seq_len, hd/2] each. */
 function ropeCaches(g: Graph, maxSeqLen: number, hd: number, theta: number): [string, string] {
   const half = hd / 2;

@@ -127,7 +127,7 @@ export class WebviewEngine {
       // which the CSP forbids; the glue is already bundled in.
       ort.env.wasm.wasmPaths = { wasm: config.ortWasm };
       ort.env.wasm.numThreads = 1; // no cross-origin isolation in a webview: no WASM threads
-      const adapter = backend === 'wasm' ? undefined : (await gpu()?.requestAdapter().catch(() => null)) ?? undefined;
+      const adapter = backend === 'wasm' ? undefined : await requestAdapter();
       const providers = executionProvidersFor(backend, adapter);
       if (backend === 'auto' && adapter?.info?.isFallbackAdapter) this.log('WebGPU adapter is a software GPU: using WebAssembly (set flamingo.backend to "webgpu" to use it anyway)');
       const source = new FetchSource(config.model.baseUri, (loaded, total) => this.report({ state: 'loading', model: label, loadedBytes: loaded, totalBytes: total }));
@@ -198,10 +198,14 @@ class FetchSource implements FileSource {
   }
 }
 
+/** This window's WebGPU adapter, if it has one. */
+async function requestAdapter(): Promise<GpuAdapter | undefined> {
+  return (await gpu()?.requestAdapter().catch(() => null)) ?? undefined;
+}
+
 /** What this window's WebGPU adapter says of itself (isFallbackAdapter: SwiftShader, a software GPU). */
 async function adapterInfo(): Promise<GpuAdapter['info']> {
-  const adapter = await gpu()?.requestAdapter().catch(() => null);
-  return adapter?.info;
+  return (await requestAdapter())?.info;
 }
 
 async function backendDetail(backend: string): Promise<string> {
