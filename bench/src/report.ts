@@ -246,7 +246,7 @@ function rooflineSection(m: ModelRuns, cols: Column[], bandwidth: Sample, matmul
   const peaks = picks.map((c) => `${c.label}: ${num(peakGflops(c, matmulN))} GFLOP/s`).join('; ');
   return {
     text: [
-      `Peak compute: a ${matmulN}x${matmulN}x${matmulN} fp32 MatMul on the same backend (${peaks}). Peak bandwidth: ${num(bandwidth.max)} GB/s (runs: ${num(bandwidth.min)}–${num(bandwidth.max)}), one thread copying 256 MB. Peaks are the best run (of 30 or more for the MatMul), not the median.`
+      `Peak compute: a ${matmulN}x${matmulN}x${matmulN} fp32 MatMul on the same backend (${peaks}). Peak bandwidth: ${num(bandwidth.max)} GB/s (runs: ${num(bandwidth.min)}–${num(bandwidth.max)}), one thread copying 256 MB (two threads can move more, so a memory-bound stage run with 2 threads can pass 100%). Peaks are the best run (of 30 or more for the MatMul), not the median.`
       + ' Work: the FLOPs the algorithm needs (causal attention counted once, logits for the last position only) and the bytes it must move at least (weights once, layer inputs and outputs, KV cache and visual K/V read once).'
       + ' Fraction = max(FLOPs / peak, bytes / bandwidth) / measured median: 100% is the roofline.',
       '',
