@@ -7,8 +7,8 @@ export interface AdapterInfo { vendor: string; architecture: string; description
 
 /**
  * `adapter` is the window's adapter (undefined: none). "auto" passes over a software adapter
- * (SwiftShader): there the bundled model's vision encoder took 3.3 s against 84 ms on WASM
- * (bench/results.md). "webgpu" takes whatever adapter there is.
+ * (SwiftShader): there the bundled model's vision encoder took 3.3-4.1 s against 82-103 ms on
+ * WASM in Chromium (bench, four runs). "webgpu" takes whatever adapter there is.
  */
 export function executionProvidersFor(choice: BackendChoice, adapter: { info?: AdapterInfo } | undefined): string[] {
   if (choice === 'wasm') return ['wasm'];

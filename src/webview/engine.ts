@@ -26,6 +26,8 @@ export class WebviewEngine {
   private queue: Promise<unknown> = Promise.resolve();
   /** Aborts the warm-up that follows a load: a request or a new configuration takes over. */
   private warming: AbortController | undefined;
+  /** What the loaded model's WebGPU adapter says of itself (undefined off WebGPU), asked once per load. */
+  private gpuInfo: AdapterInfo | undefined;
 
   constructor(private readonly report: (s: EngineState) => void, private readonly log: (line: string) => void) {}
 
@@ -97,7 +99,7 @@ export class WebviewEngine {
     void this.enqueue(async () => {
       const model = await loaded.catch(() => undefined);
       if (!model || warming.signal.aborted) return;
-      if (model.backend === 'webgpu' && (await adapterInfo())?.isFallbackAdapter) {
+      if (model.backend === 'webgpu' && this.gpuInfo?.isFallbackAdapter) {
         // Each graph run takes seconds there, and a request cannot interrupt one.
         this.log('warm-up: skipped on a software GPU');
         return;
@@ -127,7 +129,7 @@ export class WebviewEngine {
       // which the CSP forbids; the glue is already bundled in.
       ort.env.wasm.wasmPaths = { wasm: config.ortWasm };
       ort.env.wasm.numThreads = 1; // no cross-origin isolation in a webview: no WASM threads
-      const adapter = backend === 'wasm' ? undefined : await requestAdapter();
+      const adapter = backend === 'wasm' ? undefined : (await gpu()?.requestAdapter().catch(() => null)) ?? undefined;
       const providers = executionProvidersFor(backend, adapter);
       if (backend === 'auto' && adapter?.info?.isFallbackAdapter) this.log('WebGPU adapter is a software GPU: using WebAssembly (set flamingo.backend to "webgpu" to use it anyway)');
       const source = new FetchSource(config.model.baseUri, (loaded, total) => this.report({ state: 'loading', model: label, loadedBytes: loaded, totalBytes: total }));
@@ -136,7 +138,8 @@ export class WebviewEngine {
       // "auto" lets the engine place a small decoder on WASM; an explicit "webgpu" puts everything on the GPU.
       const model = await FlamingoModel.create(bundle, ort, { executionProviders: providers, decoderExecutionProvider: backend === 'webgpu' ? 'webgpu' : undefined });
       const name = bundle.manifest.name || label;
-      const detail = await backendDetail(model.backend) + (model.decoderBackend !== model.backend ? '; decoder on WebAssembly (faster per token for a model this small)' : '');
+      this.gpuInfo = model.backend === 'webgpu' ? adapter?.info : undefined;
+      const detail = backendDetail(model.backend, this.gpuInfo) + (model.decoderBackend !== model.backend ? '; decoder on WebAssembly (faster per token for a model this small)' : '');
       this.log(`model "${name}" loaded from ${label} in ${Math.round(performance.now() - started)} ms on ${model.backend}, decoder on ${model.decoderBackend} (${detail})`);
       this.report({ state: 'ready', model: name, backend: model.backend === 'webgpu' ? 'webgpu' : 'wasm', detail });
       if (model.backend === 'webgpu') this.watchDevice(config);
@@ -198,18 +201,7 @@ class FetchSource implements FileSource {
   }
 }
 
-/** This window's WebGPU adapter, if it has one. */
-async function requestAdapter(): Promise<GpuAdapter | undefined> {
-  return (await gpu()?.requestAdapter().catch(() => null)) ?? undefined;
-}
-
-/** What this window's WebGPU adapter says of itself (isFallbackAdapter: SwiftShader, a software GPU). */
-async function adapterInfo(): Promise<GpuAdapter['info']> {
-  return (await requestAdapter())?.info;
-}
-
-async function backendDetail(backend: string): Promise<string> {
+function backendDetail(backend: string, info: AdapterInfo | undefined): string {
   if (backend !== 'webgpu') return 'WebAssembly, 1 thread';
-  const info = await adapterInfo();
   return info ? `WebGPU: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ')}${info.isFallbackAdapter ? ' (software fallback)' : ''}` : 'WebGPU';
 }
