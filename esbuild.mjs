@@ -1,7 +1,8 @@
 // Builds every bundle of the project. Node parts and browser parts are bundled separately:
 //   dist/cli.mjs, dist/build-model.mjs   Node command lines
 //   dist/extension.js                    VS Code extension host (CommonJS, `vscode` external)
-//   dist/webview.js                      the webview (browser ESM, onnxruntime-web/webgpu inside)
+//   dist/webview.js                      the webview's page (browser ESM: chat panel, media decoding)
+//   dist/engine-worker.js                the webview's engine worker (browser ESM, onnxruntime-web/webgpu inside)
 //   out/extension-suite/index.js         tests that run inside the VS Code extension host
 //   out/test/**/*.test.mjs               test files, run by `node --test`
 // Usage: node esbuild.mjs [--quiet] [--watch]
@@ -41,7 +42,7 @@ const builds = [
   { ...nodeCommon, entryPoints: { electron: 'test/extension-suite/electron.ts' }, outdir: 'out/extension-suite', format: 'esm',
     outExtension: { '.js': '.mjs' } },
   { bundle: true, platform: 'browser', target: 'chrome120', format: 'esm', sourcemap: 'linked', logLevel: quiet ? 'error' : 'info',
-    entryPoints: { webview: 'src/webview/main.ts' }, outdir: 'dist' },
+    entryPoints: { webview: 'src/webview/main.ts', 'engine-worker': 'src/webview/worker/main.ts' }, outdir: 'dist' },
   { ...nodeCommon, entryPoints: findTests('test').map((p) => ({ in: p, out: relative('test', p).replace(/\.ts$/, '') })),
     outdir: 'out/test', format: 'esm', outExtension: { '.js': '.mjs' } },
 ].filter((b) => {
@@ -50,7 +51,7 @@ const builds = [
 });
 
 // The webview loads onnxruntime-web's WASM binary from the extension's own folder: only the one
-// its WebGPU build uses (the JS glue is bundled into dist/webview.js).
+// its WebGPU build uses (the JS glue is bundled into dist/engine-worker.js).
 function copyOrtWasm() {
   const from = 'node_modules/onnxruntime-web/dist';
   mkdirSync('dist/ort', { recursive: true });

@@ -48,7 +48,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
     return {
       type: 'configure',
       model: { baseUri: folderUri(webview.asWebviewUri(s.modelFolder)), label: s.modelFolder.fsPath },
-      ortWasm: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'ort', ORT_WASM)).toString(),
+      engineFiles: {
+        workerScript: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'engine-worker.js')).toString(),
+        ortWasm: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'ort', ORT_WASM)).toString(),
+      },
       backend: s.backend,
       settings: { maxTokens: s.maxTokens, temperature: s.temperature },
     };
@@ -88,6 +91,8 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
       `style-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}' 'wasm-unsafe-eval'`,
       `connect-src ${webview.cspSource}`,
+      // The engine worker, started from a blob of dist/engine-worker.js (src/webview/engineWorker.ts).
+      'worker-src blob:',
     ].join('; ');
     return `<!DOCTYPE html>
 <html lang="en">

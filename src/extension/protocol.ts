@@ -12,8 +12,11 @@ export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 /** Where the webview finds the model: a webview URI of the bundle folder (ends with '/'). */
 export interface ModelLocation { baseUri: string; label: string }
 
-/** Webview URI of onnxruntime-web's WebAssembly binary (its JS glue is bundled into the webview). */
-export type OrtWasmUri = string;
+/**
+ * Webview URIs of what the webview's engine worker needs: its script (dist/engine-worker.js) and
+ * onnxruntime-web's WebAssembly binary (its JS glue is bundled into the script).
+ */
+export interface EngineFiles { workerScript: string; ortWasm: string }
 
 export interface RequestTimings {
   /** From the moment the webview received the request to the first streamed token. */
@@ -26,7 +29,7 @@ export interface RequestTimings {
 }
 
 export type HostToWebview =
-  | { type: 'configure'; model: ModelLocation; ortWasm: OrtWasmUri; backend: BackendChoice; settings: GenerationSettings }
+  | { type: 'configure'; model: ModelLocation; engineFiles: EngineFiles; backend: BackendChoice; settings: GenerationSettings }
   /** One turn: the media, then the prompt, filled into the model's prompt template. */
   | { type: 'request'; id: string; media: MediaBytes[]; prompt: string; settings: GenerationSettings }
   | { type: 'cancel'; id: string }

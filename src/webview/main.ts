@@ -1,11 +1,13 @@
-// The webview's entry: connects the engine, the chat panel and the extension host protocol.
-import { applyTemplate, type PromptSegment } from '../flamingo/index';
+// The webview's entry: connects the engine worker, the chat panel and the extension host
+// protocol. Media are decoded here (the worker has no <video>), in the order requests arrive.
+import { applyTemplate } from '../flamingo/index';
 import type { EngineState, GenerationSettings, HostToWebview, RequestTimings, WebviewToHost } from '../extension/protocol';
 import { formatTimings } from '../extension/timings';
 import { ChatView, type Attachment } from './chatView';
 import { Conversation } from './conversation';
-import { WebviewEngine } from './engine';
+import { EngineWorker } from './engineWorker';
 import { decodeMedia } from './mediaDecode';
+import type { AnswerTimings, WireSegment } from './worker/protocol';
 
 declare function acquireVsCodeApi(): { postMessage(message: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -18,7 +20,19 @@ const conversation = new Conversation();
 let chatAbort: AbortController | undefined;
 let chatCount = 0;
 
-const engine = new WebviewEngine((state) => { post({ type: 'engine', engine: state }); showEngine(state); }, log);
+const engine = new EngineWorker({ state: (state) => { post({ type: 'engine', engine: state }); showEngine(state); }, log });
+
+/**
+ * Runs `prepare` (decoding media, sending the request to the worker) after every earlier one,
+ * so that the worker gets requests in the order they came. Answers are not waited for: the
+ * next request's media decode while the worker answers.
+ */
+let intake: Promise<unknown> = Promise.resolve();
+function inArrivalOrder<T>(prepare: () => Promise<T>): Promise<T> {
+  const prepared = intake.then(prepare);
+  intake = prepared.catch(() => undefined);
+  return prepared;
+}
 
 const chat = new ChatView(document.getElementById('app')!, {
   ask: (text, attachments) => void ask(text, attachments),
@@ -27,7 +41,7 @@ const chat = new ChatView(document.getElementById('app')!, {
     chat.showTurn(answer, attachments, true);
   },
   stop: () => chatAbort?.abort(),
-  newChat: () => { chatAbort?.abort(); conversation.clear(); },
+  newChat: () => { chatAbort?.abort(); engine.release(conversation.clear()); },
   copy: (text) => post({ type: 'copyAnswer', text }),
   insert: (text) => post({ type: 'insertAnswer', text }),
 });
@@ -38,7 +52,7 @@ window.addEventListener('message', (e: MessageEvent<HostToWebview>) => {
     case 'configure':
       settings = msg.settings;
       chat.showModel(msg.model.label);
-      engine.configure({ model: msg.model, ortWasm: msg.ortWasm, backend: msg.backend });
+      engine.configure({ model: msg.model, backend: msg.backend, files: msg.engineFiles });
       break;
     case 'request':
       void answerHostRequest(msg);
@@ -79,24 +93,31 @@ function showEngine(s: EngineState): void {
 /** A request from the extension host (paste, commands): one turn, streamed back by id. */
 async function answerHostRequest(msg: Extract<HostToWebview, { type: 'request' }>): Promise<void> {
   const receivedAt = performance.now();
+  let firstToken: number | undefined;
   const abort = new AbortController();
   hostRequests.set(msg.id, abort);
   try {
-    const timings = await engine.run(async (model) => {
+    const { answer, decodeMs } = await inArrivalOrder(async () => {
+      const model = await engine.loaded();
       abort.signal.throwIfAborted();
       const start = performance.now();
       const { preprocess } = model.manifest;
-      const media: PromptSegment[] = [];
+      const media: WireSegment[] = [];
       for (const m of msg.media) {
         const d = await decodeMedia(m.bytes, m.name, { fps: preprocess.video_fps, maxFrames: preprocess.max_frames });
         media.push(d.kind === 'video' ? { type: 'video', frames: d.frames } : { type: 'image', image: d.frames[0] });
       }
       const segments = applyTemplate(model.manifest.generation.prompt, media, msg.prompt);
-      return engine.generate(model, segments, {
-        ...msg.settings, signal: abort.signal, onToken: (text) => post({ type: 'token', id: msg.id, text }),
-      }, receivedAt, performance.now() - start);
+      const decodeMs = performance.now() - start;
+      return {
+        decodeMs,
+        answer: engine.generate(segments, {
+          ...msg.settings, signal: abort.signal,
+          onToken: (text) => { firstToken ??= performance.now(); post({ type: 'token', id: msg.id, text }); },
+        }),
+      };
     });
-    post({ type: 'done', id: msg.id, timings, cancelled: false });
+    post({ type: 'done', id: msg.id, timings: requestTimings(await answer, receivedAt, firstToken, decodeMs), cancelled: false });
   } catch (e) {
     if (abort.signal.aborted) post({ type: 'done', id: msg.id, timings: noTimings(), cancelled: true });
     else post({ type: 'error', id: msg.id, message: (e as Error).message || String(e) });
@@ -108,6 +129,7 @@ async function answerHostRequest(msg: Extract<HostToWebview, { type: 'request' }
 /** A question typed in the panel, after the whole conversation so far. */
 async function ask(question: string, attachments: Attachment[]): Promise<void> {
   const receivedAt = performance.now();
+  let firstToken: number | undefined;
   const abort = new AbortController();
   chatAbort = abort;
   chat.showTurn(question, attachments, false);
@@ -117,13 +139,19 @@ async function ask(question: string, attachments: Attachment[]): Promise<void> {
   let asked = question;
   const id = `chat${++chatCount}`;
   try {
-    const timings = await engine.run(async (model) => {
-      const prompt = await conversation.prompt(model, attachments, question, (a, frames, sampling) => chat.showFrames(a, frames, sampling));
+    const sent = await inArrivalOrder(async () => {
+      const model = await engine.loaded();
+      const prompt = await conversation.prompt(model, engine, attachments, question, (a, frames, sampling) => chat.showFrames(a, frames, sampling));
       asked = prompt.asked;
-      return engine.generate(model, prompt.segments, {
-        ...settings, signal: abort.signal, onToken: (t) => { answer += t; bubble.append(t); },
-      }, receivedAt, prompt.decodeMs);
+      return {
+        decodeMs: prompt.decodeMs,
+        answer: engine.generate(prompt.segments, {
+          ...settings, signal: abort.signal,
+          onToken: (t) => { firstToken ??= performance.now(); answer += t; bubble.append(t); },
+        }),
+      };
     });
+    const timings = requestTimings(await sent.answer, receivedAt, firstToken, sent.decodeMs);
     conversation.record(attachments, asked, answer);
     bubble.finish(`${timings.tokens} tokens, ${timings.tokensPerSecond.toFixed(1)} tokens/s`);
     log(`chat ${id}: ${formatTimings(timings)}`);
@@ -140,6 +168,16 @@ async function ask(question: string, attachments: Attachment[]): Promise<void> {
     chat.setBusy(false);
     chat.focusInput();
   }
+}
+
+/** The timings of one answer as the host shows them; the time to first token is the page's own. */
+function requestTimings(t: AnswerTimings, receivedAt: number, firstToken: number | undefined, decodeMs: number): RequestTimings {
+  return {
+    firstTokenMs: (firstToken ?? performance.now()) - receivedAt,
+    tokens: t.tokens,
+    tokensPerSecond: t.tokensPerSecond,
+    stages: { decodeMedia: decodeMs, encode: t.encode, prefill: t.prefill, decode: t.decode },
+  };
 }
 
 /**

@@ -40,7 +40,7 @@ export function freePort(): Promise<number> {
  */
 export function packageVsix(dir: string): string {
   const stage = join(dir, 'stage');
-  for (const rel of ['package.json', 'README.md', 'LICENSE', '.vscodeignore', 'dist/extension.js', 'dist/webview.js', 'dist/ort', 'media', 'models']) {
+  for (const rel of ['package.json', 'README.md', 'LICENSE', '.vscodeignore', 'dist', 'media', 'models']) {
     if (existsSync(join(REPO, rel))) cpSync(join(REPO, rel), join(stage, rel), { recursive: true });
   }
   const out = join(dir, 'flamingo.vsix');

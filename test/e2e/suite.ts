@@ -90,6 +90,10 @@ export function extensionSuite(backend: 'wasm' | 'webgpu'): void {
       await chat.locator('.backend', { hasText: label }).waitFor({ timeout: 120_000 });
       await w.page.waitForFunction((l) => (document.querySelector('.statusbar-item[id$="flamingo.status"]')?.textContent ?? '').includes(`· ${l}`), label, { timeout: 30_000 });
       await w.screenshot(`${backend}-chat-loaded`);
+      // The engine runs in its own worker, so that no graph run holds up the page, nor the
+      // workbench, whose main thread code-server's webviews share (bench:workbench measures it).
+      const workers = await Promise.all(w.page.workers().map((x) => x.evaluate(() => self.name).catch(() => '')));
+      assert.ok(workers.includes('flamingo-engine'), `the workers of the page: ${JSON.stringify(workers)}`);
       // After the load the webview warms the engine up (on SwiftShader it skips that).
       const warmUp = await waitForLine(w, /warm-up: .*/, 60_000);
       assert.match(warmUp, backend === 'webgpu' ? /skipped on a software GPU/ : /3 throw-away answers in \d+ ms/);

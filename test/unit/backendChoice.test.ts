@@ -1,7 +1,7 @@
-// The webview's backend choice (src/webview/backendChoice.ts): the setting against the adapter.
+// The webview's backend choice (src/webview/worker/backendChoice.ts): the setting against the adapter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { executionProvidersFor } from '../../src/webview/backendChoice';
+import { executionProvidersFor } from '../../src/webview/worker/backendChoice';
 
 const hardware = { info: { vendor: 'nvidia', architecture: 'hopper', description: '' } };
 const software = { info: { vendor: 'google', architecture: 'swiftshader', description: '', isFallbackAdapter: true } };

@@ -1,17 +1,28 @@
-// The engine inside the webview: loads the bundle with fetch, picks the backend (WebGPU when
-// an adapter exists, else WASM; WASM again if the GPU device is lost), and runs one request
-// at a time in arrival order, so answers never interleave.
+// The engine inside the webview's worker: loads the bundle through the page, picks the backend
+// (WebGPU when an adapter exists, else WASM; WASM again if the GPU device is lost), and runs
+// one job at a time in arrival order, so answers never interleave.
 import * as ort from 'onnxruntime-web/webgpu';
-import { FlamingoModel, loadBundle, WARM_UP_ROUNDS, type FileSource, type Manifest, type PromptSegment, type Timings } from '../flamingo/index';
-import type { BackendChoice, EngineState, ModelLocation, RequestTimings } from '../extension/protocol';
+import { FlamingoModel, loadBundle, WARM_UP_ROUNDS, type FileSource, type PromptSegment, type Timings } from '../../flamingo/index';
+import type { BackendChoice, EngineState, ModelLocation } from '../../extension/protocol';
 import { executionProvidersFor, type AdapterInfo } from './backendChoice';
+import type { AnswerTimings } from './protocol';
 
 // The little of WebGPU used here (TypeScript's DOM library does not declare it).
 interface GpuAdapter { info?: AdapterInfo }
 interface GpuDevice { lost: Promise<{ reason: string; message: string }> }
 const gpu = () => (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } }).gpu;
 
-export interface EngineConfig { model: ModelLocation; ortWasm: string; backend: BackendChoice }
+/** `load` numbers the configurations, so that the page can tell which one a report is about. */
+export interface EngineConfig { load: number; model: ModelLocation; backend: BackendChoice }
+
+export interface EngineEvents {
+  report(state: EngineState, config: EngineConfig): void;
+  /** A model is ready (after a configuration, or reloaded on WASM after a lost GPU device). */
+  loaded(model: FlamingoModel, config: EngineConfig): void;
+  log(line: string): void;
+  /** Reads a file by URL (the page fetches it). */
+  fetchBytes(url: string): Promise<Uint8Array>;
+}
 
 export interface RunOptions {
   maxTokens: number;
@@ -29,13 +40,11 @@ export class WebviewEngine {
   /** What the loaded model's WebGPU adapter says of itself (undefined off WebGPU), asked once per load. */
   private gpuInfo: AdapterInfo | undefined;
 
-  constructor(private readonly report: (s: EngineState) => void, private readonly log: (line: string) => void) {}
+  constructor(private readonly on: EngineEvents) {}
 
-  /** Loads the model when the location or backend changed (a no-op otherwise). */
+  /** Loads the model of `config` after the jobs queued so far, in place of the current one. */
   configure(config: EngineConfig): void {
-    const same = this.config && this.config.model.baseUri === config.model.baseUri && this.config.backend === config.backend;
     this.config = config;
-    if (same && this.model) return;
     this.warming?.abort();
     const previous = this.model;
     this.model = this.enqueue(async () => {
@@ -44,11 +53,6 @@ export class WebviewEngine {
     });
     this.model.catch(() => undefined); // reported through `report`; requests see it too
     this.warmUp(this.model);
-  }
-
-  get manifest(): Promise<Manifest> {
-    if (!this.model) return Promise.reject(new Error('no model is configured yet'));
-    return this.model.then((m) => m.manifest);
   }
 
   /** Runs `job` after every earlier job, with the loaded model. */
@@ -60,30 +64,23 @@ export class WebviewEngine {
     });
   }
 
-  /**
-   * Streams one answer; returns its timings. Throws an AbortError when cancelled.
-   * @param receivedAt when the request arrived (performance.now()), for the time to first token
-   * @param decodeMs time spent decoding the request's media before this call
-   */
-  async generate(model: FlamingoModel, segments: PromptSegment[], o: RunOptions, receivedAt: number, decodeMs: number): Promise<RequestTimings> {
-    let first: number | undefined;
+  /** Streams one answer; returns its timings. Throws an AbortError when cancelled. */
+  async generate(model: FlamingoModel, segments: PromptSegment[], o: RunOptions): Promise<AnswerTimings> {
     let timings: Timings | undefined;
     for await (const delta of model.generate(segments, {
       maxTokens: o.maxTokens, temperature: o.temperature, signal: o.signal, onTimings: (t) => { timings = t; },
     })) {
-      first ??= performance.now();
       o.onToken(delta);
-      // WASM inference resolves in microtasks only: without a real yield, no message (cancel),
-      // click (Stop) or repaint would get through until the whole answer is done.
+      // WASM inference resolves in microtasks only: without a real yield, no message (cancel)
+      // would get through until the whole answer is done.
       await yieldToEventLoop();
     }
     const t = timings;
     const decodeSteps = t ? t.generatedTokens - 1 : 0;
     return {
-      firstTokenMs: (first ?? performance.now()) - receivedAt,
       tokens: t?.generatedTokens ?? 0,
       tokensPerSecond: t && t.decodeMs > 0 ? (decodeSteps * 1000) / t.decodeMs : 0,
-      stages: { decodeMedia: decodeMs, encode: t?.encodeMs ?? 0, prefill: t?.prefillMs ?? 0, decode: t?.decodeMs ?? 0 },
+      encode: t?.encodeMs ?? 0, prefill: t?.prefillMs ?? 0, decode: t?.decodeMs ?? 0,
     };
   }
 
@@ -101,16 +98,16 @@ export class WebviewEngine {
       if (!model || warming.signal.aborted) return;
       if (model.backend === 'webgpu' && this.gpuInfo?.isFallbackAdapter) {
         // Each graph run takes seconds there, and a request cannot interrupt one.
-        this.log('warm-up: skipped on a software GPU');
+        this.on.log('warm-up: skipped on a software GPU');
         return;
       }
       const started = performance.now();
       const took = () => `${Math.round(performance.now() - started)} ms`;
       try {
         await model.warmUp({ signal: warming.signal });
-        this.log(`warm-up: ${WARM_UP_ROUNDS} throw-away answers in ${took()}`);
+        this.on.log(`warm-up: ${WARM_UP_ROUNDS} throw-away answers in ${took()}`);
       } catch (e) {
-        this.log(warming.signal.aborted ? `warm-up: stopped after ${took()} (a request or another model came)` : `warm-up failed after ${took()}: ${(e as Error).message}`);
+        this.on.log(warming.signal.aborted ? `warm-up: stopped after ${took()} (a request or another model came)` : `warm-up failed after ${took()}: ${(e as Error).message}`);
       }
     });
   }
@@ -124,29 +121,28 @@ export class WebviewEngine {
   private async load(config: EngineConfig, backend: BackendChoice): Promise<FlamingoModel> {
     const label = config.model.label;
     const started = performance.now();
+    const report = (s: EngineState) => this.on.report(s, config);
     try {
-      // Only the .wasm location: with a folder prefix ort would import() its JS glue from there,
-      // which the CSP forbids; the glue is already bundled in.
-      ort.env.wasm.wasmPaths = { wasm: config.ortWasm };
       ort.env.wasm.numThreads = 1; // no cross-origin isolation in a webview: no WASM threads
       const adapter = backend === 'wasm' ? undefined : (await gpu()?.requestAdapter().catch(() => null)) ?? undefined;
       const providers = executionProvidersFor(backend, adapter);
-      if (backend === 'auto' && adapter?.info?.isFallbackAdapter) this.log('WebGPU adapter is a software GPU: using WebAssembly (set flamingo.backend to "webgpu" to use it anyway)');
-      const source = new FetchSource(config.model.baseUri, (loaded, total) => this.report({ state: 'loading', model: label, loadedBytes: loaded, totalBytes: total }));
-      this.report({ state: 'loading', model: label, loadedBytes: 0, totalBytes: 0 });
+      if (backend === 'auto' && adapter?.info?.isFallbackAdapter) this.on.log('WebGPU adapter is a software GPU: using WebAssembly (set flamingo.backend to "webgpu" to use it anyway)');
+      const source = new RelaySource(config.model.baseUri, (url) => this.on.fetchBytes(url), (loaded, total) => report({ state: 'loading', model: label, loadedBytes: loaded, totalBytes: total }));
+      report({ state: 'loading', model: label, loadedBytes: 0, totalBytes: 0 });
       const bundle = await loadBundle(source);
       // "auto" lets the engine place a small decoder on WASM; an explicit "webgpu" puts everything on the GPU.
       const model = await FlamingoModel.create(bundle, ort, { executionProviders: providers, decoderExecutionProvider: backend === 'webgpu' ? 'webgpu' : undefined });
       const name = bundle.manifest.name || label;
       this.gpuInfo = model.backend === 'webgpu' ? adapter?.info : undefined;
       const detail = backendDetail(model.backend, this.gpuInfo) + (model.decoderBackend !== model.backend ? '; decoder on WebAssembly (faster per token for a model this small)' : '');
-      this.log(`model "${name}" loaded from ${label} in ${Math.round(performance.now() - started)} ms on ${model.backend}, decoder on ${model.decoderBackend} (${detail})`);
-      this.report({ state: 'ready', model: name, backend: model.backend === 'webgpu' ? 'webgpu' : 'wasm', detail });
+      this.on.log(`model "${name}" loaded from ${label} in ${Math.round(performance.now() - started)} ms on ${model.backend}, decoder on ${model.decoderBackend} (${detail})`);
+      this.on.loaded(model, config);
+      report({ state: 'ready', model: name, backend: model.backend === 'webgpu' ? 'webgpu' : 'wasm', detail });
       if (model.backend === 'webgpu') this.watchDevice(config);
       return model;
     } catch (e) {
       const message = (e as Error).message || String(e);
-      this.report({ state: 'failed', model: label, message });
+      report({ state: 'failed', model: label, message });
       throw new Error(`The model at ${label} could not be loaded: ${message}`);
     }
   }
@@ -157,7 +153,7 @@ export class WebviewEngine {
     const device = (ort.env.webgpu as unknown as { device?: Promise<GpuDevice | undefined> }).device;
     void Promise.resolve(device).then((d) => d?.lost).then((info) => {
       if (!info || this.config !== config || info.reason === 'destroyed') return;
-      this.log(`WebGPU device lost (${info.message || info.reason}); reloading the model on WASM`);
+      this.on.log(`WebGPU device lost (${info.message || info.reason}); reloading the model on WASM`);
       this.model = this.enqueue(() => this.load(config, 'wasm'));
       this.model.catch(() => undefined);
       this.warmUp(this.model);
@@ -166,9 +162,8 @@ export class WebviewEngine {
 }
 
 /**
- * Lets the browser run the tasks queued meanwhile (input, messages, the workbench relaying our
- * tokens: a same-site webview shares its renderer thread). A MessageChannel task, because
- * scheduler.yield() resumes ahead of those tasks and setTimeout is clamped to 4 ms when nested.
+ * Lets the worker take the messages queued meanwhile (a cancel). A MessageChannel task, because
+ * setTimeout is clamped to 4 ms when nested.
  */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => {
@@ -178,16 +173,18 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-/** Reads bundle files with fetch from a webview URI, counting bytes for the progress bar. */
-class FetchSource implements FileSource {
+/** Reads bundle files from a webview URI (through the page), counting bytes for the progress bar. */
+class RelaySource implements FileSource {
   private total = 0;
   private loaded = 0;
-  constructor(private readonly base: string, private readonly progress: (loaded: number, total: number) => void) {}
+  constructor(
+    private readonly base: string,
+    private readonly fetchBytes: (url: string) => Promise<Uint8Array>,
+    private readonly progress: (loaded: number, total: number) => void,
+  ) {}
 
   async read(relPath: string): Promise<Uint8Array> {
-    const res = await fetch(this.base + relPath.split('/').map(encodeURIComponent).join('/'));
-    if (!res.ok) throw new Error(`HTTP ${res.status} ${res.statusText || ''}`.trim());
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await this.fetchBytes(this.base + relPath.split('/').map(encodeURIComponent).join('/'));
     if (relPath === 'manifest.json') {
       try {
         const files = (JSON.parse(new TextDecoder().decode(bytes)) as { files?: Record<string, { size?: number }> }).files ?? {};

@@ -1,6 +1,6 @@
 // Which onnxruntime execution providers the webview asks for, given the flamingo.backend
 // setting and the window's WebGPU adapter. Pure, so that it can be tested without a GPU.
-import type { BackendChoice } from '../extension/protocol';
+import type { BackendChoice } from '../../extension/protocol';
 
 /** What a WebGPU adapter says of itself (GPUAdapterInfo); isFallbackAdapter marks a software GPU. */
 export interface AdapterInfo { vendor: string; architecture: string; description: string; isFallbackAdapter?: boolean }

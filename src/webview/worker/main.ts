@@ -1,0 +1,90 @@
+// The engine worker's entry: runs WebviewEngine on the page's messages (./protocol.ts). It
+// keeps the media the chat has encoded, by id, for the model that encoded them.
+import * as ort from 'onnxruntime-web/webgpu';
+import type { FlamingoModel, MediaHandle, PromptSegment } from '../../flamingo/index';
+import { WebviewEngine } from './engine';
+import type { PageToWorker, WireSegment, WorkerToPage } from './protocol';
+
+const post = (m: WorkerToPage, transfer: Transferable[] = []) => self.postMessage(m, { transfer });
+
+/** Files the engine asked the page for, by request id. */
+const reads = new Map<number, { resolve(bytes: Uint8Array): void; reject(e: Error): void }>();
+let readCount = 0;
+/** Answers in progress, by request id. */
+const aborts = new Map<number, AbortController>();
+/** Encoded media, by id; dropped when another model is loaded. */
+const media = new Map<number, { model: FlamingoModel; handle: MediaHandle }>();
+/** Numbers the loaded models, so that the page can tell when its encoded media went stale. */
+let modelsLoaded = 0;
+
+const engine = new WebviewEngine({
+  report: (engine, config) => post({ type: 'state', load: config.load, engine }),
+  loaded: (model, config) => {
+    for (const [id, m] of media) if (m.model !== model) media.delete(id);
+    post({ type: 'loaded', load: config.load, model: ++modelsLoaded, manifest: model.manifest });
+  },
+  log: (message) => post({ type: 'log', message }),
+  fetchBytes: (url) => new Promise((resolve, reject) => {
+    const id = ++readCount;
+    reads.set(id, { resolve, reject });
+    post({ type: 'read', id, url });
+  }),
+});
+
+
+self.onmessage = (e: MessageEvent<PageToWorker>) => {
+  const msg = e.data;
+  switch (msg.type) {
+    case 'init':
+      ort.env.wasm.wasmBinary = msg.ortWasm;
+      break;
+    case 'configure':
+      engine.configure({ load: msg.load, model: msg.model, backend: msg.backend });
+      break;
+    case 'file': {
+      const read = reads.get(msg.id);
+      reads.delete(msg.id);
+      if (msg.bytes) read?.resolve(msg.bytes);
+      else read?.reject(new Error(msg.error ?? 'no bytes'));
+      break;
+    }
+    case 'encode':
+      answer(msg.id, engine.run(async (model) => {
+        media.set(msg.id, { model, handle: await model.encodeMedia(msg.frames) });
+        return msg.id;
+      }));
+      break;
+    case 'generate': {
+      const abort = new AbortController();
+      aborts.set(msg.id, abort);
+      answer(msg.id, engine.run((model) => {
+        abort.signal.throwIfAborted();
+        return engine.generate(model, msg.segments.map((s) => segment(s, model)), {
+          maxTokens: msg.maxTokens, temperature: msg.temperature, signal: abort.signal,
+          onToken: (text) => post({ type: 'token', id: msg.id, text }),
+        });
+      }).finally(() => aborts.delete(msg.id)), abort.signal);
+      break;
+    }
+    case 'cancel':
+      aborts.get(msg.id)?.abort();
+      break;
+    case 'release':
+      for (const id of msg.media) media.delete(id);
+      break;
+  }
+};
+
+function segment(s: WireSegment, model: FlamingoModel): PromptSegment {
+  if (s.type !== 'media') return s;
+  const m = media.get(s.media);
+  if (!m || m.model !== model) throw new Error('an image of this conversation was encoded by a model that has since been replaced; start a new chat');
+  return { type: 'image', image: m.handle };
+}
+
+function answer(id: number, result: Promise<unknown>, signal?: AbortSignal): void {
+  result.then(
+    (value) => post({ type: 'result', id, value }),
+    (e) => post({ type: 'result', id, aborted: signal?.aborted ?? false, error: (e as Error).message || String(e) }),
+  );
+}
