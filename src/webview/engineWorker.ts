@@ -66,7 +66,7 @@ export class EngineWorker {
     const answer = this.request((i) => {
       id = i;
       return { type: 'generate', id, segments, maxTokens: o.maxTokens, temperature: o.temperature };
-    }, frames, o.onToken);
+    }, frames, (text) => { if (!o.signal.aborted) o.onToken(text); }); // tokens sent before the worker saw the cancel are dropped
     const cancel = () => void this.worker?.then((w) => this.send(w, { type: 'cancel', id }));
     o.signal.addEventListener('abort', cancel, { once: true });
     return (answer as Promise<AnswerTimings>).finally(() => o.signal.removeEventListener('abort', cancel));
