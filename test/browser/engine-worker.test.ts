@@ -2,7 +2,8 @@
 // engineWorker.ts) starts the built dist/engine-worker.js from a blob, as the webview does,
 // serves it the bundled model's files, and gets answers back; media are sent once and asked
 // about by id, cancelled mid-answer, released; a worker that cannot start fails its load with
-// a clear message, and the next configuration starts a working one.
+// a clear message, and the next configuration starts a working one; a crash of the GPU process
+// (a lost WebGPU device) reloads the model on WASM.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -84,5 +85,23 @@ describe('the engine worker in Chromium', { skip, timeout: 180_000 }, () => {
     assert.ok(r.text.length > 0, 'the new worker answers');
     assert.equal(r.states[0], 'failed');
     assert.equal(r.states.at(-1), 'ready');
+  });
+
+  test('the GPU process crashes (a lost WebGPU device): the model reloads on WASM and answers', async (t) => {
+    const gpu = await openPage(`${server.origin}/index.html`, { webgpu: true });
+    try {
+      const loaded = await call(gpu, 'loadOnWebGpu', FILES);
+      assert.ok(loaded.logs.some((l) => / loaded from .* on webgpu/.test(l)), loaded.logs.join('\n'));
+      // A real crash of Chromium's GPU process (DevTools protocol); the page and its worker live on.
+      await (await gpu.page.context().browser()!.newBrowserCDPSession()).send('Browser.crashGpuProcess');
+      const r = await call(gpu, 'afterGpuLoss');
+      t.diagnostic(r.logs.filter((l) => /lost|loaded/.test(l)).join(' | '));
+      assert.ok(r.logs.some((l) => /WebGPU device lost .*; reloading the model on WASM/.test(l)), r.logs.join('\n'));
+      assert.ok(r.logs.some((l) => / loaded from .* on wasm/.test(l)), r.logs.join('\n'));
+      assert.equal(r.states.at(-1), 'ready');
+      assert.ok(r.text.length > 10, `an answer after the reload: ${JSON.stringify(r.text)}`);
+    } finally {
+      await gpu.close();
+    }
   });
 });

@@ -28,6 +28,9 @@ async function answer(e: EngineWorker, segments: WireSegment[], maxTokens = 24):
   return text;
 }
 
+/** The engine of loadOnWebGpu, kept for afterGpuLoss: the GPU process is crashed from outside, between them. */
+let onGpu: ReturnType<typeof engine> | undefined;
+
 const harness = {
   /** One image asked about inline and by media id; a cancel mid-answer; a released id. */
   async answers(files: EngineFiles) {
@@ -71,6 +74,21 @@ const harness = {
     const model = await e.loaded();
     const text = await answer(e, applyTemplate(model.manifest.generation.prompt, [{ type: 'image', image: await decodePng('/png/terminal-error.png') }], PROMPT), 8);
     return { error, text, states, logs };
+  },
+
+  async loadOnWebGpu(files: EngineFiles) {
+    onGpu = engine();
+    onGpu.e.configure({ model: MODEL, backend: 'webgpu', files });
+    await onGpu.e.loaded();
+    return { logs: onGpu.logs };
+  },
+  /** After the device is lost: waits for the reload, then answers. */
+  async afterGpuLoss() {
+    const { e, logs, states } = onGpu!;
+    for (let i = 0; i < 600 && !logs.some((l) => / loaded from .* on wasm/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
+    const model = await e.loaded();
+    const text = await answer(e, applyTemplate(model.manifest.generation.prompt, [{ type: 'image', image: await decodePng('/png/terminal-error.png') }], PROMPT));
+    return { logs, states, text };
   },
 };
 
