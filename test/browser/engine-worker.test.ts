@@ -87,17 +87,19 @@ describe('the engine worker in Chromium', { skip, timeout: 180_000 }, () => {
     assert.equal(r.states.at(-1), 'ready');
   });
 
-  test('the GPU process crashes (a lost WebGPU device): the model reloads on WASM and answers', async (t) => {
+  test('the GPU process crashes mid-answer (a lost WebGPU device): that answer fails with a clear message, the model reloads on WASM and answers', async (t) => {
     const gpu = await openPage(`${server.origin}/index.html`, { webgpu: true });
     try {
-      const loaded = await call(gpu, 'loadOnWebGpu', FILES);
+      const loaded = await call(gpu, 'answerOnWebGpu', FILES);
       assert.ok(loaded.logs.some((l) => / loaded from .* on webgpu/.test(l)), loaded.logs.join('\n'));
       // A real crash of Chromium's GPU process (DevTools protocol); the page and its worker live on.
       await (await gpu.page.context().browser()!.newBrowserCDPSession()).send('Browser.crashGpuProcess');
       const r = await call(gpu, 'afterGpuLoss');
       t.diagnostic(r.logs.filter((l) => /lost|loaded/.test(l)).join(' | '));
+      t.diagnostic(`the answer in flight: ${r.interrupted}`);
       assert.ok(r.logs.some((l) => /WebGPU device lost .*; reloading the model on WASM/.test(l)), r.logs.join('\n'));
       assert.ok(r.logs.some((l) => / loaded from .* on wasm/.test(l)), r.logs.join('\n'));
+      assert.match(r.interrupted, /^failed: the GPU device was lost mid-answer \(.+\); Flamingo reloads the model on WebAssembly: ask again$/);
       assert.equal(r.states.at(-1), 'ready');
       assert.ok(r.text.length > 10, `an answer after the reload: ${JSON.stringify(r.text)}`);
     } finally {

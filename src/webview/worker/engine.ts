@@ -9,7 +9,8 @@ import type { AnswerTimings } from './protocol';
 
 // The little of WebGPU used here (TypeScript's DOM library does not declare it).
 interface GpuAdapter { info?: AdapterInfo }
-interface GpuDevice { lost: Promise<{ reason: string; message: string }> }
+interface GpuLost { reason: string; message: string }
+interface GpuDevice { lost: Promise<GpuLost> }
 const gpu = () => (navigator as Navigator & { gpu?: { requestAdapter(): Promise<GpuAdapter | null> } }).gpu;
 
 /** `load` numbers the configurations, so that the page can tell which one a report is about. */
@@ -39,6 +40,8 @@ export class WebviewEngine {
   private warming: AbortController | undefined;
   /** What the loaded model's WebGPU adapter says of itself (undefined off WebGPU), asked once per load. */
   private gpuInfo: AdapterInfo | undefined;
+  /** For a model on WebGPU: resolves if its device is lost. */
+  private readonly deviceLoss = new WeakMap<FlamingoModel, Promise<GpuLost | undefined>>();
 
   constructor(private readonly on: EngineEvents) {}
 
@@ -60,8 +63,26 @@ export class WebviewEngine {
     this.warming?.abort();
     return this.enqueue(async () => {
       if (!this.model) throw new Error('no model is configured yet');
-      return job(await this.model);
+      const model = await this.model;
+      try {
+        return await job(model);
+      } catch (e) {
+        throw await this.explainDeviceLoss(model, e);
+      }
     });
+  }
+
+  /**
+   * A job on WebGPU that fails because the device was lost gets onnxruntime's raw error
+   * (a failed OrtRun with a C++ source path): say what happened instead. The loss may be
+   * reported a moment after the failed run, so wait for it briefly.
+   */
+  private async explainDeviceLoss(model: FlamingoModel, e: unknown): Promise<unknown> {
+    const lost = this.deviceLoss.get(model);
+    if (!lost || (e as Error).name === 'AbortError') return e;
+    const info = await Promise.race([lost, new Promise<undefined>((resolve) => setTimeout(resolve, 1000))]);
+    if (!info || info.reason === 'destroyed') return e;
+    return new Error(`the GPU device was lost mid-answer (${info.message || info.reason}); Flamingo reloads the model on WebAssembly: ask again`);
   }
 
   /** Streams one answer; returns its timings. Throws an AbortError when cancelled. */
@@ -138,7 +159,7 @@ export class WebviewEngine {
       this.on.log(`model "${name}" loaded from ${label} in ${Math.round(performance.now() - started)} ms on ${model.backend}, decoder on ${model.decoderBackend} (${detail})`);
       this.on.loaded(model, config);
       report({ state: 'ready', model: name, backend: model.backend === 'webgpu' ? 'webgpu' : 'wasm', detail });
-      if (model.backend === 'webgpu') this.watchDevice(config);
+      if (model.backend === 'webgpu') this.watchDevice(config, model);
       return model;
     } catch (e) {
       const message = (e as Error).message || String(e);
@@ -148,10 +169,12 @@ export class WebviewEngine {
   }
 
   /** A lost GPU device (driver reset, GPU process crash) reloads the model on WASM. */
-  private watchDevice(config: EngineConfig): void {
+  private watchDevice(config: EngineConfig, model: FlamingoModel): void {
     // env.webgpu.device resolves to the device ort created (a promise in onnxruntime-web 1.30).
     const device = (ort.env.webgpu as unknown as { device?: Promise<GpuDevice | undefined> }).device;
-    void Promise.resolve(device).then((d) => d?.lost).then((info) => {
+    const lost = Promise.resolve(device).then((d) => d?.lost, () => undefined);
+    this.deviceLoss.set(model, lost);
+    void lost.then((info) => {
       if (!info || this.config !== config || info.reason === 'destroyed') return;
       this.on.log(`WebGPU device lost (${info.message || info.reason}); reloading the model on WASM`);
       this.model = this.enqueue(() => this.load(config, 'wasm'));

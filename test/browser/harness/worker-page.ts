@@ -28,8 +28,9 @@ async function answer(e: EngineWorker, segments: WireSegment[], maxTokens = 24):
   return text;
 }
 
-/** The engine of loadOnWebGpu, kept for afterGpuLoss: the GPU process is crashed from outside, between them. */
+/** The engine and answer of answerOnWebGpu, kept for afterGpuLoss: the GPU process is crashed from outside, between them. */
 let onGpu: ReturnType<typeof engine> | undefined;
+let inFlight: Promise<string> | undefined;
 
 const harness = {
   /** One image asked about inline and by media id; a cancel mid-answer; a released id. */
@@ -76,19 +77,29 @@ const harness = {
     return { error, text, states, logs };
   },
 
-  async loadOnWebGpu(files: EngineFiles) {
+  /** Loads on WebGPU and starts an answer; resolves at its first token. */
+  async answerOnWebGpu(files: EngineFiles) {
     onGpu = engine();
-    onGpu.e.configure({ model: MODEL, backend: 'webgpu', files });
-    await onGpu.e.loaded();
-    return { logs: onGpu.logs };
+    const { e, logs } = onGpu;
+    e.configure({ model: MODEL, backend: 'webgpu', files });
+    const model = await e.loaded();
+    let firstToken: () => void;
+    const started = new Promise<void>((resolve) => { firstToken = resolve; });
+    let text = '';
+    inFlight = e.generate(applyTemplate(model.manifest.generation.prompt, [{ type: 'image', image: await decodePng('/png/terminal-error.png') }], PROMPT), {
+      maxTokens: 64, temperature: 0, signal: new AbortController().signal, onToken: (t) => { text += t; firstToken(); },
+    }).then(() => `finished: ${text}`, (err: Error) => `failed: ${err.message}`);
+    await started;
+    return { logs };
   },
-  /** After the device is lost: waits for the reload, then answers. */
+  /** After the device is lost: how the answer in flight ended; waits for the reload, then answers. */
   async afterGpuLoss() {
     const { e, logs, states } = onGpu!;
+    const interrupted = await Promise.race([inFlight!, new Promise<string>((r) => setTimeout(() => r('still running after 60 s'), 60_000))]);
     for (let i = 0; i < 600 && !logs.some((l) => / loaded from .* on wasm/.test(l)); i++) await new Promise((r) => setTimeout(r, 100));
     const model = await e.loaded();
     const text = await answer(e, applyTemplate(model.manifest.generation.prompt, [{ type: 'image', image: await decodePng('/png/terminal-error.png') }], PROMPT));
-    return { logs, states, text };
+    return { logs, states, text, interrupted };
   },
 };
 
