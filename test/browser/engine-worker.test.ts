@@ -71,10 +71,13 @@ describe('the engine worker in Chromium', { skip, timeout: 180_000 }, () => {
     assert.match(r.released, /encoded by a model that has since been replaced|start a new chat/);
   });
 
-  test('a worker script that cannot be read fails the load with a message that names it', async () => {
-    const r = await call(browser, 'missingScript', { ...FILES, workerScript: '/dist/no-such-worker.js' });
-    assert.match(r.error, /The model at the test model could not be loaded: the engine's files could not be read \(engine-worker\.js: HTTP 404.*\); reinstall the extension/);
-    assert.deepEqual(r.states, ['failed']);
+  test('a worker script or onnxruntime binary that cannot be read fails the load with a message that names it', async () => {
+    const script = await call(browser, 'missingScript', { ...FILES, workerScript: '/dist/no-such-worker.js' });
+    assert.match(script.error, /The model at the test model could not be loaded: the engine's files could not be read \(engine-worker\.js: HTTP 404.*\); reinstall the extension/);
+    assert.deepEqual(script.states, ['failed']);
+    const binary = await call(browser, 'missingScript', { ...FILES, ortWasm: '/dist/ort/no-such.wasm' });
+    assert.match(binary.error, /The model at the test model could not be loaded: the engine's files could not be read \(the onnxruntime binary: HTTP 404.*\); reinstall the extension/);
+    assert.deepEqual(binary.states, ['failed']);
   });
 
   test('a worker that throws as it starts fails the load; the next configuration starts a working worker', async (t) => {

@@ -58,7 +58,7 @@ const harness = {
     return { inline, byId, again, movedNotCopied, stopped, tokensBeforeStop, released, states, logs };
   },
 
-  /** A load whose worker script cannot be read. */
+  /** A load whose worker script or onnxruntime binary cannot be read. */
   async missingScript(files: EngineFiles) {
     const { e, states } = engine();
     e.configure({ model: MODEL, backend: 'wasm', files });
