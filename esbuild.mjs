@@ -50,13 +50,15 @@ const builds = [
   return entries.length > 0 && entries.every((e) => existsSync(e));
 });
 
-// The webview loads onnxruntime-web's WASM binary from the extension's own folder: only the one
-// its WebGPU build uses (the JS glue is bundled into dist/engine-worker.js).
+// The webview loads onnxruntime-web's WASM binaries from the extension's own folder: those of
+// its WebGPU build (asyncify) and of its WASM-only build (the JS glue of both is bundled into
+// dist/engine-worker.js).
+const ORT_BINARIES = ['ort-wasm-simd-threaded.asyncify.wasm', 'ort-wasm-simd-threaded.wasm'];
 function copyOrtWasm() {
   const from = 'node_modules/onnxruntime-web/dist';
   mkdirSync('dist/ort', { recursive: true });
-  for (const f of readdirSync('dist/ort')) if (f !== 'ort-wasm-simd-threaded.asyncify.wasm') rmSync(join('dist/ort', f));
-  copyFileSync(join(from, 'ort-wasm-simd-threaded.asyncify.wasm'), 'dist/ort/ort-wasm-simd-threaded.asyncify.wasm');
+  for (const f of readdirSync('dist/ort')) if (!ORT_BINARIES.includes(f)) rmSync(join('dist/ort', f));
+  for (const f of ORT_BINARIES) copyFileSync(join(from, f), join('dist/ort', f));
 }
 
 if (watch) {

@@ -1,7 +1,9 @@
 // The Chromium page's script: the same stage measurements on onnxruntime-web inside the browser,
-// through the build the webview ships (onnxruntime-web/webgpu: WebGPU, with its WASM fallback).
+// through the builds the webview's engine worker ships: onnxruntime-web/webgpu for WebGPU, the
+// WASM-only onnxruntime-web/wasm for WASM (src/webview/worker/engine.ts).
 // Parameters come in the page's query string; the result lands in window.__bench.
-import * as ortWeb from 'onnxruntime-web/webgpu';
+import * as ortWebGpu from 'onnxruntime-web/webgpu';
+import * as ortWasm from 'onnxruntime-web/wasm';
 import type { FileSource, Ort, RgbaImage } from '../../src/flamingo/index';
 import { measureStages } from './stages';
 
@@ -39,8 +41,8 @@ async function adapterInfo(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const ort = ortWeb as unknown as Ort;
   const provider = param('backend');
+  const ort = (provider === 'webgpu' ? ortWebGpu : ortWasm) as unknown as Ort;
   ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
   ort.env.wasm.numThreads = 1; // as the webview (no cross-origin isolation there)
   const bundle = param('bundle');

@@ -7,8 +7,8 @@ import type { Settings } from './settings';
 
 export const CHAT_VIEW_ID = 'flamingo.chat';
 
-/** The onnxruntime-web binary of its WebGPU build (esbuild.mjs copies it into dist/ort). */
-const ORT_WASM = 'ort-wasm-simd-threaded.asyncify.wasm';
+/** The onnxruntime-web binaries of its WebGPU and WASM-only builds (esbuild.mjs copies them into dist/ort). */
+const ORT_BINARIES = { webgpu: 'ort-wasm-simd-threaded.asyncify.wasm', wasm: 'ort-wasm-simd-threaded.wasm' };
 
 export class ChatViewProvider implements vscode.WebviewViewProvider {
   private view: vscode.WebviewView | undefined;
@@ -50,7 +50,10 @@ export class ChatViewProvider implements vscode.WebviewViewProvider {
       model: { baseUri: folderUri(webview.asWebviewUri(s.modelFolder)), label: s.modelFolder.fsPath },
       engineFiles: {
         workerScript: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'engine-worker.js')).toString(),
-        ortWasm: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'ort', ORT_WASM)).toString(),
+        ortBinaries: {
+          webgpu: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'ort', ORT_BINARIES.webgpu)).toString(),
+          wasm: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'ort', ORT_BINARIES.wasm)).toString(),
+        },
       },
       backend: s.backend,
       settings: { maxTokens: s.maxTokens, temperature: s.temperature },

@@ -14,9 +14,11 @@ export interface ModelLocation { baseUri: string; label: string }
 
 /**
  * Webview URIs of what the webview's engine worker needs: its script (dist/engine-worker.js) and
- * onnxruntime-web's WebAssembly binary (its JS glue is bundled into the script).
+ * the WebAssembly binaries of onnxruntime-web's two builds in it (their JS glue is bundled into
+ * the script): the WebGPU build's, and the smaller WASM-only build's, used when no WebGPU is.
  */
-export interface EngineFiles { workerScript: string; ortWasm: string }
+export interface EngineFiles { workerScript: string; ortBinaries: OrtBinaries }
+export interface OrtBinaries { webgpu: string; wasm: string }
 
 export interface RequestTimings {
   /** From the moment the webview received the request to the first streamed token. */

@@ -42,7 +42,7 @@ export class EngineWorker {
     this.model.catch(() => undefined); // requests see it
     this.worker ??= this.start(config.files);
     this.worker.then(
-      (w) => this.send(w, { type: 'configure', load, model: config.model, backend: config.backend }),
+      (w) => this.send(w, { type: 'configure', load, model: config.model, backend: config.backend, ortBinaries: config.files.ortBinaries }),
       (e: Error) => this.failLoad(load, e.message),
     );
   }
@@ -91,18 +91,16 @@ export class EngineWorker {
     worker.postMessage(message, transfer);
   }
 
-  /** Fetches the worker's script (a worker may only start from a blob here) and onnxruntime's binary. */
+  /** Starts the worker from a blob of its script: a worker may only start from a blob here. */
   private async start(files: EngineFiles): Promise<Worker> {
-    const read = (url: string, name: string) => fetchBytes(url).catch((e: Error) => { throw new Error(`${name}: ${e.message}`); });
-    const [script, ortWasm] = await Promise.all([read(files.workerScript, 'engine-worker.js'), read(files.ortWasm, 'the onnxruntime binary')]).catch((e: Error) => {
+    const script = await fetchBytes(files.workerScript).catch((e: Error) => {
       this.worker = undefined;
-      throw new Error(`the engine's files could not be read (${e.message}); reinstall the extension`);
+      throw new Error(`the engine's files could not be read (engine-worker.js: ${e.message}); reinstall the extension`);
     });
     const url = URL.createObjectURL(new Blob([script as Uint8Array<ArrayBuffer>], { type: 'text/javascript' }));
     const worker = new Worker(url, { type: 'module', name: 'flamingo-engine' });
     worker.onmessage = (e: MessageEvent<WorkerToPage>) => this.receive(worker, e.data);
     worker.onerror = (e) => { e.preventDefault(); this.stopped(worker, e.message || 'it could not start'); };
-    this.send(worker, { type: 'init', ortWasm }, [ortWasm.buffer]);
     return worker;
   }
 

@@ -1,6 +1,6 @@
-// The engine in a real browser: Debian Chromium runs src/flamingo on onnxruntime-web/webgpu
-// (the webview's build), once with --enable-unsafe-webgpu (SwiftShader adapter: backend
-// webgpu) and once without (backend wasm). On bundles made by the project's builder, its
+// The engine in a real browser: Debian Chromium runs src/flamingo on the webview's
+// onnxruntime-web builds, once with --enable-unsafe-webgpu (SwiftShader adapter: backend
+// webgpu, onnxruntime-web/webgpu) and once without (backend wasm, onnxruntime-web/wasm). On bundles made by the project's builder, its
 // greedy tokens must equal onnxruntime-node's in Node for the same prompts: stories260K (a
 // real LM, zero gates) must say its README's text, and a random Flamingo with nonzero gates
 // gets two interleaved images. PNGs decode in the page with createImageBitmap + OffscreenCanvas
@@ -100,7 +100,7 @@ function buildBundles(dir: string): void {
   build('--random', join(dir, 'random-config.json'), '--seed', '1', '--out', join(dir, 'random'));
 }
 
-/** The page script: the harness with the engine and onnxruntime-web/webgpu bundled in. */
+/** The page script: the harness with the engine and onnxruntime-web's two builds bundled in. */
 async function bundleHarness(): Promise<Uint8Array> {
   const { outputFiles } = await esbuild.build({
     entryPoints: ['test/browser/harness/main.ts'], bundle: true, format: 'esm', platform: 'browser', target: 'chrome120',

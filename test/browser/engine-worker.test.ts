@@ -19,7 +19,8 @@ const skip = !existsSync(CHROMIUM) ? `skipped: ${CHROMIUM} is absent (apt-get in
   : !existsSync(`${SCREENS}/manifest.json`) ? `skipped: ${SCREENS} is absent`
     : !existsSync(WORKER) ? `skipped: ${WORKER} is not built (run node esbuild.mjs)` : false;
 
-const FILES: EngineFiles = { workerScript: '/dist/engine-worker.js', ortWasm: '/dist/ort/ort-wasm-simd-threaded.asyncify.wasm' };
+const ORT_BINARIES = { webgpu: '/dist/ort/ort-wasm-simd-threaded.asyncify.wasm', wasm: '/dist/ort/ort-wasm-simd-threaded.wasm' };
+const FILES: EngineFiles = { workerScript: '/dist/engine-worker.js', ortBinaries: ORT_BINARIES };
 
 async function call<K extends keyof WorkerHarness>(b: BrowserPage, name: K, ...args: Parameters<WorkerHarness[K]>): Promise<Awaited<ReturnType<WorkerHarness[K]>>> {
   try {
@@ -75,9 +76,9 @@ describe('the engine worker in Chromium', { skip, timeout: 180_000 }, () => {
     const script = await call(browser, 'missingScript', { ...FILES, workerScript: '/dist/no-such-worker.js' });
     assert.match(script.error, /The model at the test model could not be loaded: the engine's files could not be read \(engine-worker\.js: HTTP 404.*\); reinstall the extension/);
     assert.deepEqual(script.states, ['failed']);
-    const binary = await call(browser, 'missingScript', { ...FILES, ortWasm: '/dist/ort/no-such.wasm' });
+    const binary = await call(browser, 'missingScript', { ...FILES, ortBinaries: { ...ORT_BINARIES, wasm: '/dist/ort/no-such.wasm' } });
     assert.match(binary.error, /The model at the test model could not be loaded: the engine's files could not be read \(the onnxruntime binary: HTTP 404.*\); reinstall the extension/);
-    assert.deepEqual(binary.states, ['failed']);
+    assert.equal(binary.states.at(-1), 'failed');
   });
 
   test('a worker that throws as it starts fails the load; the next configuration starts a working worker', async (t) => {

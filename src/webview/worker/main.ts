@@ -1,6 +1,5 @@
 // The engine worker's entry: runs WebviewEngine on the page's messages (./protocol.ts). It
 // keeps the media the chat has encoded, by id, for the model that encoded them.
-import * as ort from 'onnxruntime-web/webgpu';
 import type { FlamingoModel, MediaHandle, PromptSegment } from '../../flamingo/index';
 import { WebviewEngine } from './engine';
 import type { PageToWorker, WireSegment, WorkerToPage } from './protocol';
@@ -35,11 +34,8 @@ const engine = new WebviewEngine({
 self.onmessage = (e: MessageEvent<PageToWorker>) => {
   const msg = e.data;
   switch (msg.type) {
-    case 'init':
-      ort.env.wasm.wasmBinary = msg.ortWasm;
-      break;
     case 'configure':
-      engine.configure({ load: msg.load, model: msg.model, backend: msg.backend });
+      engine.configure({ load: msg.load, model: msg.model, backend: msg.backend, ortBinaries: msg.ortBinaries });
       break;
     case 'file': {
       const read = reads.get(msg.id);

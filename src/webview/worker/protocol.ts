@@ -3,7 +3,7 @@
 // A worker cannot fetch webview resource URIs (VS Code's webview service worker does not serve
 // it), so the page fetches every file the engine reads and transfers the bytes.
 import type { Manifest, RgbaImage } from '../../flamingo/index';
-import type { BackendChoice, EngineState, ModelLocation } from '../../extension/protocol';
+import type { BackendChoice, EngineState, ModelLocation, OrtBinaries } from '../../extension/protocol';
 
 /** A prompt segment as sent to the worker: media either as frames or as an encoded media id. */
 export type WireSegment =
@@ -16,10 +16,8 @@ export type WireSegment =
 export interface AnswerTimings { tokens: number; tokensPerSecond: number; encode: number; prefill: number; decode: number }
 
 export type PageToWorker =
-  /** First, once: onnxruntime-web's WebAssembly binary. */
-  | { type: 'init'; ortWasm: Uint8Array }
-  /** Loads the model (a no-op when location and backend are unchanged). */
-  | { type: 'configure'; load: number; model: ModelLocation; backend: BackendChoice }
+  /** Loads the model; onnxruntime's binaries are read (through the page) when first needed. */
+  | { type: 'configure'; load: number; model: ModelLocation; backend: BackendChoice; ortBinaries: OrtBinaries }
   /** The answer to a `read`: the file's bytes, or why it could not be fetched. */
   | { type: 'file'; id: number; bytes?: Uint8Array; error?: string }
   /** Encodes one media item for later prompts; answered with its media id. */

@@ -1,7 +1,9 @@
-// The page side of test/browser: the Flamingo engine on onnxruntime-web/webgpu (the build the
-// webview ships), bundles fetched from the test server, PNGs decoded the way the webview
-// decodes them. The test drives it through `globalThis.harness` (page.evaluate).
-import * as ort from 'onnxruntime-web/webgpu';
+// The page side of test/browser: the Flamingo engine on the onnxruntime-web builds the webview
+// ships (onnxruntime-web/webgpu; the WASM-only onnxruntime-web/wasm when there is no WebGPU
+// adapter), bundles fetched from the test server, PNGs decoded the way the webview decodes
+// them. The test drives it through `globalThis.harness` (page.evaluate).
+import * as ortWebGpu from 'onnxruntime-web/webgpu';
+import * as ortWasm from 'onnxruntime-web/wasm';
 import { FlamingoModel, loadBundle, type FileSource, type RgbaImage } from '../../../src/flamingo';
 import { cancel, greedy, type PromptSpec } from './scenario';
 
@@ -68,9 +70,15 @@ const harness = {
   async open(bundle: string, executionProviders: string[], decoder?: string): Promise<{ backend: string; decoderBackend: string; threads: number }> {
     await model?.dispose();
     model = undefined;
-    // Only the .wasm location, as the webview sets it: the JS glue is bundled in.
-    ort.env.wasm.wasmPaths = { wasm: '/ort/ort-wasm-simd-threaded.asyncify.wasm' };
-    ort.env.wasm.numThreads = crossOriginIsolated ? 2 : 1;
+    // As the webview's worker: the WebGPU build when there is an adapter, else the WASM-only one;
+    // only the .wasm location (the JS glue is bundled in).
+    const webgpu = Boolean(await (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu?.requestAdapter());
+    const ort = webgpu ? ortWebGpu : ortWasm;
+    ort.env.wasm.wasmPaths = { wasm: webgpu ? '/ort/ort-wasm-simd-threaded.asyncify.wasm' : '/ort/ort-wasm-simd-threaded.wasm' };
+    // One thread, as in the webview (not cross-origin isolated). With 2 threads and both builds
+    // in this script the WebGPU tests hung (not looked into; emscripten starts its pthread
+    // workers from the page's script, which here holds two builds' glue).
+    ort.env.wasm.numThreads = 1;
     const source: FileSource = { read: (path) => fetchBytes(`/bundles/${bundle}/${path}`) };
     model = await FlamingoModel.create(await loadBundle(source), ort, { executionProviders, decoderExecutionProvider: decoder });
     return { backend: model.backend, decoderBackend: model.decoderBackend, threads: ort.env.wasm.numThreads };
