@@ -4,7 +4,7 @@ import type { FlamingoModel, MediaHandle, PromptSegment } from '../../flamingo/i
 import { WebviewEngine } from './engine';
 import type { PageToWorker, WireSegment, WorkerToPage } from './protocol';
 
-const post = (m: WorkerToPage, transfer: Transferable[] = []) => self.postMessage(m, { transfer });
+const post = (m: WorkerToPage) => self.postMessage(m);
 
 /** Files the engine asked the page for, by request id. */
 const reads = new Map<number, { resolve(bytes: Uint8Array): void; reject(e: Error): void }>();
@@ -29,7 +29,6 @@ const engine = new WebviewEngine({
     post({ type: 'read', id, url });
   }),
 });
-
 
 self.onmessage = (e: MessageEvent<PageToWorker>) => {
   const msg = e.data;
