@@ -31,3 +31,15 @@ export async function openPage(url: string, opts: { webgpu: boolean }): Promise<
     throw new Error(`${(e as Error).message}\npage log:\n${log.join('\n')}`, { cause: e });
   }
 }
+
+/** Runs `globalThis.harness[name](...args)` in the page; a failure carries the page's log. */
+export async function callHarness(b: BrowserPage, name: string, args: readonly unknown[]): Promise<unknown> {
+  try {
+    return await b.page.evaluate(([n, a]) => {
+      const h = (globalThis as unknown as { harness: Record<string, (...x: unknown[]) => unknown> }).harness;
+      return h[n](...a);
+    }, [name, args] as const);
+  } catch (e) {
+    throw new Error(`${name} in the page failed: ${(e as Error).message}\npage log:\n${b.log.join('\n')}`, { cause: e });
+  }
+}

@@ -18,7 +18,7 @@ import type { FlamingoConfig } from '../../src/flamingo/config';
 import { folderSource } from '../../src/node/files';
 import { decodeImage } from '../../src/node/images';
 import { loadOrt } from '../../src/node/ort';
-import { CHROMIUM, openPage, type BrowserPage } from './chromium';
+import { callHarness, CHROMIUM, openPage, type BrowserPage } from './chromium';
 import type { Harness } from './harness/main';
 import { greedy, type DecodePng, type GreedyResult, type PromptSpec } from './harness/scenario';
 import { serve, type StaticServer } from './server';
@@ -128,16 +128,8 @@ async function nodeReference(bundle: string, pngDir: string, prompts: Record<str
 }
 
 /** Calls a harness function in the page; a failure carries the page's log. */
-async function call<K extends keyof Harness>(b: BrowserPage, name: K, ...args: Parameters<Harness[K]>): Promise<Awaited<ReturnType<Harness[K]>>> {
-  try {
-    return await b.page.evaluate(([n, a]) => {
-      const h = (globalThis as unknown as { harness: Record<string, (...x: unknown[]) => unknown> }).harness;
-      return h[n](...a);
-    }, [name, args] as const) as Awaited<ReturnType<Harness[K]>>;
-  } catch (e) {
-    throw new Error(`${name} in the page failed: ${(e as Error).message}\npage log:\n${b.log.join('\n')}`, { cause: e });
-  }
-}
+const call = <K extends keyof Harness>(b: BrowserPage, name: K, ...args: Parameters<Harness[K]>) =>
+  callHarness(b, name, args) as Promise<Awaited<ReturnType<Harness[K]>>>;
 
 function speed(r: GreedyResult): string {
   const t = r.timings;

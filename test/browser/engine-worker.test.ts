@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import type { EngineFiles } from '../../src/extension/protocol';
-import { CHROMIUM, openPage, type BrowserPage } from './chromium';
+import { callHarness, CHROMIUM, openPage, type BrowserPage } from './chromium';
 import type { WorkerHarness } from './harness/worker-page';
 import { serve, type StaticServer } from './server';
 
@@ -22,16 +22,9 @@ const skip = !existsSync(CHROMIUM) ? `skipped: ${CHROMIUM} is absent (apt-get in
 const ORT_BINARIES = { webgpu: '/dist/ort/ort-wasm-simd-threaded.asyncify.wasm', wasm: '/dist/ort/ort-wasm-simd-threaded.wasm' };
 const FILES: EngineFiles = { workerScript: '/dist/engine-worker.js', ortBinaries: ORT_BINARIES };
 
-async function call<K extends keyof WorkerHarness>(b: BrowserPage, name: K, ...args: Parameters<WorkerHarness[K]>): Promise<Awaited<ReturnType<WorkerHarness[K]>>> {
-  try {
-    return await b.page.evaluate(([n, a]) => {
-      const h = (globalThis as unknown as { harness: Record<string, (...x: unknown[]) => unknown> }).harness;
-      return h[n](...a);
-    }, [name, args] as const) as Awaited<ReturnType<WorkerHarness[K]>>;
-  } catch (e) {
-    throw new Error(`${name} in the page failed: ${(e as Error).message}\npage log:\n${b.log.join('\n')}`, { cause: e });
-  }
-}
+/** Calls a harness function in the page; a failure carries the page's log. */
+const call = <K extends keyof WorkerHarness>(b: BrowserPage, name: K, ...args: Parameters<WorkerHarness[K]>) =>
+  callHarness(b, name, args) as Promise<Awaited<ReturnType<WorkerHarness[K]>>>;
 
 describe('the engine worker in Chromium', { skip, timeout: 180_000 }, () => {
   let server: StaticServer;
