@@ -69,7 +69,11 @@ export class EngineWorker {
     }, frames, (text) => { if (!o.signal.aborted) o.onToken(text); }); // tokens sent before the worker saw the cancel are dropped
     const cancel = () => void this.worker?.then((w) => this.send(w, { type: 'cancel', id }));
     o.signal.addEventListener('abort', cancel, { once: true });
-    return (answer as Promise<AnswerTimings>).finally(() => o.signal.removeEventListener('abort', cancel));
+    // An answer the worker finished before it saw the cancel still counts as cancelled: its last
+    // tokens were dropped here.
+    return (answer as Promise<AnswerTimings>)
+      .then((timings) => { o.signal.throwIfAborted(); return timings; })
+      .finally(() => o.signal.removeEventListener('abort', cancel));
   }
 
   /** Media ids no prompt will use again. */

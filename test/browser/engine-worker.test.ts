@@ -62,6 +62,7 @@ describe('the engine worker in Chromium', { skip, timeout: 180_000 }, () => {
     assert.ok(r.movedNotCopied, 'the pixels were moved to the worker');
     assert.equal(r.stopped, 'AbortError');
     assert.equal(r.tokensBeforeStop, 2, 'no token after the stop');
+    assert.equal(r.stoppedAtLast, 'AbortError', 'stopped at the last token, after the worker had finished: still a stop');
     assert.match(r.released, /encoded by a model that has since been replaced|start a new chat/);
   });
 

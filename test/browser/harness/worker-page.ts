@@ -53,9 +53,16 @@ const harness = {
       maxTokens: 64, temperature: 0, signal: stop.signal, onToken: () => { if (++tokensBeforeStop === 2) stop.abort(); },
     }).then(() => 'finished', (err: Error) => err.name);
 
+    // Stop pressed at the last token: the worker has finished before it sees the cancel.
+    const late = new AbortController();
+    let tokens = 0;
+    const stoppedAtLast = await e.generate(applyTemplate(template, [{ type: 'media', media: id }], PROMPT), {
+      maxTokens: 4, temperature: 0, signal: late.signal, onToken: () => { if (++tokens === 4) late.abort(); },
+    }).then(() => 'finished', (err: Error) => err.name);
+
     e.release([id]);
     const released = await answer(e, [{ type: 'media', media: id }]).then(() => 'answered', (err: Error) => err.message);
-    return { inline, byId, again, movedNotCopied, stopped, tokensBeforeStop, released, states, logs };
+    return { inline, byId, again, movedNotCopied, stopped, tokensBeforeStop, stoppedAtLast, released, states, logs };
   },
 
   /** A load whose worker script or onnxruntime binary cannot be read. */
