@@ -17,7 +17,7 @@ const gpu = () => (navigator as Navigator & { gpu?: { requestAdapter(): Promise<
 /**
  * onnxruntime-web's two builds. The WebGPU one's binary is asyncify-instrumented (26.8 MB); the
  * WASM-only one's is 14.2 MB and compiles in half the time (session creation in Chromium:
- * 1.6 s against 2.9 s), with the same kernels (the vision encoder ran at the same speed on
+ * 1.6 s against 2.8-2.9 s), with the same kernels (the vision encoder ran at the same speed on
  * both). A load without WebGPU takes the WASM-only build.
  */
 const BUILDS: Record<keyof OrtBinaries, Ort> = { webgpu: ortWebGpu, wasm: ortWasm };

@@ -1,6 +1,6 @@
 // The engine worker's entry: runs WebviewEngine on the page's messages (./protocol.ts). It
-// keeps the media the chat has encoded, by id, for the model that encoded them.
-import type { FlamingoModel, MediaHandle, PromptSegment } from '../../flamingo/index';
+// keeps the media the chat has encoded, by id, until another model is loaded.
+import type { MediaHandle, PromptSegment } from '../../flamingo/index';
 import { WebviewEngine } from './engine';
 import type { PageToWorker, WireSegment, WorkerToPage } from './protocol';
 
@@ -11,15 +11,18 @@ const reads = new Map<number, { resolve(bytes: Uint8Array): void; reject(e: Erro
 let readCount = 0;
 /** Answers in progress, by request id. */
 const aborts = new Map<number, AbortController>();
-/** Encoded media, by id; dropped when another model is loaded. */
-const media = new Map<number, { model: FlamingoModel; handle: MediaHandle }>();
+/**
+ * Encoded media, by id; all dropped when a model is loaded (jobs run in order, so every entry
+ * then belongs to the model it replaces).
+ */
+const media = new Map<number, MediaHandle>();
 /** Numbers the loaded models, so that the page can tell when its encoded media went stale. */
 let modelsLoaded = 0;
 
 const engine = new WebviewEngine({
   report: (engine, config) => post({ type: 'state', load: config.load, engine }),
   loaded: (model, config) => {
-    for (const [id, m] of media) if (m.model !== model) media.delete(id);
+    media.clear();
     post({ type: 'loaded', load: config.load, model: ++modelsLoaded, manifest: model.manifest });
   },
   log: (message) => post({ type: 'log', message }),
@@ -45,7 +48,7 @@ self.onmessage = (e: MessageEvent<PageToWorker>) => {
     }
     case 'encode':
       answer(msg.id, engine.run(async (model) => {
-        media.set(msg.id, { model, handle: await model.encodeMedia(msg.frames) });
+        media.set(msg.id, await model.encodeMedia(msg.frames));
         return msg.id;
       }));
       break;
@@ -54,7 +57,7 @@ self.onmessage = (e: MessageEvent<PageToWorker>) => {
       aborts.set(msg.id, abort);
       answer(msg.id, engine.run((model) => {
         abort.signal.throwIfAborted();
-        return engine.generate(model, msg.segments.map((s) => segment(s, model)), {
+        return engine.generate(model, msg.segments.map(segment), {
           maxTokens: msg.maxTokens, temperature: msg.temperature, signal: abort.signal,
           onToken: (text) => post({ type: 'token', id: msg.id, text }),
         });
@@ -70,11 +73,11 @@ self.onmessage = (e: MessageEvent<PageToWorker>) => {
   }
 };
 
-function segment(s: WireSegment, model: FlamingoModel): PromptSegment {
+function segment(s: WireSegment): PromptSegment {
   if (s.type !== 'media') return s;
-  const m = media.get(s.media);
-  if (!m || m.model !== model) throw new Error('an image of this conversation was encoded by a model that has since been replaced; start a new chat');
-  return { type: 'image', image: m.handle };
+  const handle = media.get(s.media);
+  if (!handle) throw new Error('an image of this conversation was encoded by a model that has since been replaced; start a new chat');
+  return { type: 'image', image: handle };
 }
 
 function answer(id: number, result: Promise<unknown>, signal?: AbortSignal): void {
