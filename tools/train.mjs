@@ -45,5 +45,8 @@ step('bundle with gates at 0', process.execPath, ['dist/build-model.mjs', '--wei
 if (!a['no-eval']) {
   step('eval', process.execPath, ['tools/eval.mjs', '--bundle', bundle, '--baseline', join(out, 'bundle-gates0'), '--weights', join(out, 'weights'),
     '--data', join(data, 'test'), '--out', join(out, 'eval.json'), ...(a.smoke ? ['--limit', '3', '--fewshot', '1', '--max-tokens', '16'] : [])]);
+  // Whether the vision path reads the labels or the LM guesses them (label recall cannot tell).
+  step('reading probe', python, ['tools/train/probe_reading.py', '--weights', join(out, 'weights'), '--data', join(data, 'test'),
+    '--count', a.smoke ? '3' : '100', '--out', join(out, 'reading.json')]);
 }
 console.log(`train: done; bundle in ${bundle}`);

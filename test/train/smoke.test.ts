@@ -67,4 +67,8 @@ test('npm run train -- --smoke runs every stage and writes a valid model', { ski
 
   const evaluation = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
   assert.ok('component-type F1' in evaluation.model && 'component-type F1' in evaluation.baseline, 'eval.json lacks the table');
+  const reading = JSON.parse(readFileSync(join(out, 'reading.json'), 'utf8'));
+  for (const gates of ['trained gates', 'all gates 0 (bare LM)']) {
+    for (const kind of ['label tokens', 'other answer tokens']) assert.ok(Number.isFinite(reading[gates][kind].loss), `reading.json: no ${gates} / ${kind} loss`);
+  }
 });
