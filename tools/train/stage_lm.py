@@ -1,4 +1,4 @@
-"""Stage 2: pretrain the decoder-only LM on text alone: its own corpus of generator texts (prompt, newline,
+"""Stage 2: pretrain the decoder-only LM on the generator's texts alone (prompt, newline,
 answer, EOS; packed into windows), then freeze it."""
 import numpy as np
 import torch
