@@ -92,8 +92,10 @@ def main():
     setup(0)
     model, pre, tok = load_model(a.weights)
     samples = load_samples(a.data)
-    pick = lambda r: [s for s in samples[slice(*map(int, r.split(':')))] if s['kind'] != 'recording' and label_tokens(tok, s)]  # noqa: E731
-    train_s, eval_s = pick(a.train), pick(a.eval)
+    def stills_with_labels(span):  # 'A:B' -> the still screens among samples A..B-1 whose description has labels
+        lo, hi = map(int, span.split(':'))
+        return [s for s in samples[lo:hi] if s['kind'] != 'recording' and label_tokens(tok, s)]
+    train_s, eval_s = stills_with_labels(a.train), stills_with_labels(a.eval)
     f_tr, l_tr, b_tr = representations(model, tok, a.data, train_s, pre)
     f_ev, l_ev, b_ev = representations(model, tok, a.data, eval_s, pre)
     y = torch.zeros(len(b_tr), tok.size)

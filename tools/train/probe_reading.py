@@ -95,15 +95,14 @@ def main():
     setup(0)
     model, pre, tok = load_model(a.weights)
     samples = load_samples(a.data)[a.start:a.start + a.count]
-    result = {}
-    for name in ('trained gates', 'all gates 0 (bare LM)'):
-        if name != 'trained gates':
-            with torch.no_grad():
-                for x in model.xattn.values():
-                    x.attn_gate.zero_()
-                    x.ff_gate.zero_()
-        rows = score(model, tok, a.data, samples, pre)
-        result[name] = {'label tokens': summary(rows, 1), 'other answer tokens': summary(rows, 0)}
+    trained = score(model, tok, a.data, samples, pre)
+    with torch.no_grad():
+        for x in model.xattn.values():
+            x.attn_gate.zero_()
+            x.ff_gate.zero_()
+    bare = score(model, tok, a.data, samples, pre)
+    result = {name: {'label tokens': summary(rows, 1), 'other answer tokens': summary(rows, 0)}
+              for name, rows in (('trained gates', trained), ('all gates 0 (bare LM)', bare))}
     print(f'{a.data}: samples {a.start}-{a.start + len(samples) - 1}, teacher-forced answer tokens (loss in nats per token)\n')
     print('| tokens | trained: loss | trained: accuracy | bare LM: loss | bare LM: accuracy | vision gain (nats) |\n|---|---|---|---|---|---|')
     for kind in ('label tokens', 'other answer tokens'):
