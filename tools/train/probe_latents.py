@@ -47,17 +47,23 @@ def label_tokens(tok, sample):
     return sorted({i for i, f in zip(ids, label_flags(tok, ids)) if f})
 
 
+def stills_with_labels(samples, tok, span):
+    """'A:B' -> (the still screens among samples A..B-1 whose description has labels, their label tokens)."""
+    lo, hi = map(int, span.split(':'))
+    picked = [(s, label_tokens(tok, s)) for s in samples[lo:hi] if s['kind'] != 'recording']
+    return [s for s, b in picked if b], [b for _, b in picked if b]
+
+
 @torch.no_grad()
-def representations(model, tok, split_dir, samples, pre):
-    feats, lats, bags = [], [], []
+def representations(model, split_dir, samples, pre):
+    feats, lats = [], []
     for s in samples:
         frames = media_frames(split_dir, s, pre)
         f = model.vision(normalize(frames))                                           # [F, P, Dv]
         lat = model.resampler(f[None], torch.ones(1, len(frames), dtype=torch.bool))[0]  # [N, Dv]
         feats.append(f.reshape(-1, f.shape[-1]).half())
         lats.append(lat.half())
-        bags.append(label_tokens(tok, s))
-    return torch.stack(feats), torch.stack(lats), bags
+    return torch.stack(feats), torch.stack(lats)
 
 
 def r_precision(scores, bags):
@@ -92,12 +98,10 @@ def main():
     setup(0)
     model, pre, tok = load_model(a.weights)
     samples = load_samples(a.data)
-    def stills_with_labels(span):  # 'A:B' -> the still screens among samples A..B-1 whose description has labels
-        lo, hi = map(int, span.split(':'))
-        return [s for s in samples[lo:hi] if s['kind'] != 'recording' and label_tokens(tok, s)]
-    train_s, eval_s = stills_with_labels(a.train), stills_with_labels(a.eval)
-    f_tr, l_tr, b_tr = representations(model, tok, a.data, train_s, pre)
-    f_ev, l_ev, b_ev = representations(model, tok, a.data, eval_s, pre)
+    train_s, b_tr = stills_with_labels(samples, tok, a.train)
+    eval_s, b_ev = stills_with_labels(samples, tok, a.eval)
+    f_tr, l_tr = representations(model, a.data, train_s, pre)
+    f_ev, l_ev = representations(model, a.data, eval_s, pre)
     y = torch.zeros(len(b_tr), tok.size)
     for j, b in enumerate(b_tr):
         y[j, b] = 1.0

@@ -2,12 +2,13 @@
 
 Greedy metrics such as label recall cannot tell reading from guessing: a frozen LM that has
 seen the word pools can guess a label's words without the screen. This scores every answer
-of a split with teacher forcing, once with the trained gates and once with every gate at 0
-(the bare LM), and splits the answer tokens into label tokens (inside double quotes) and the
+of a split with teacher forcing, once with the trained gates and once as the bare LM (no
+media: the same as every gate at 0, since each gated block adds tanh(gate) times its
+output), and splits the answer tokens into label tokens (inside double quotes) and the
 rest. The vision path reads labels only as far as it lowers their loss below the bare LM's.
 
 Usage: python3 tools/train/probe_reading.py --weights DIR --data SPLIT_DIR [--from I] [--count N]
-(about 10 s per 100 samples here)"""
+(about 15 s per 100 samples here)"""
 import argparse
 import json
 import os
@@ -56,20 +57,23 @@ def label_flags(tok, ids):
 
 
 @torch.no_grad()
-def score(model, tok, split_dir, samples, pre):
-    """Per answer token of every task: (is label, nll, argmax right); [n, 3] float array."""
+def score(model, tok, split_dir, samples, pre, with_media):
+    """Per answer token of every task: (is label, nll, argmax right); [n, 3] float array.
+    Without media the gated blocks are skipped: the bare LM."""
     bos, image, eoc = tok.id('<s>'), tok.id('<image>'), tok.id('<|endofchunk|>')
     rows = []
     for s in samples:
-        frames = media_frames(split_dir, s, pre)
-        feats = model.vision(normalize(frames))[None]                                        # [1, F, P, Dv]
-        lat = model.resampler(feats, torch.ones(1, len(frames), dtype=torch.bool))[:, None]  # [1, 1, N, Dv]
+        lat = None
+        if with_media:
+            frames = media_frames(split_dir, s, pre)
+            feats = model.vision(normalize(frames))[None]                                        # [1, F, P, Dv]
+            lat = model.resampler(feats, torch.ones(1, len(frames), dtype=torch.bool))[:, None]  # [1, 1, N, Dv]
         for t in s['tasks']:
             prompt, answer = tok.encode(t['prompt'] + '\n'), tok.encode(t['answer']) + [eoc]
             ids = torch.tensor([[bos, image] + prompt + answer])
             media_index = torch.ones_like(ids)
-            media_index[0, 0] = 0                                                            # <s> precedes the image
-            logits = model.decode(ids, lat, media_index)[0, -len(answer) - 1:-1]              # predicts each answer token
+            media_index[0, 0] = 0                                                                # <s> precedes the image
+            logits = model.decode(ids, lat, media_index)[0, -len(answer) - 1:-1]                  # predicts each answer token
             target = torch.tensor(answer)
             nll = F.cross_entropy(logits, target, reduction='none')
             right = logits.argmax(-1) == target
@@ -95,12 +99,8 @@ def main():
     setup(0)
     model, pre, tok = load_model(a.weights)
     samples = load_samples(a.data)[a.start:a.start + a.count]
-    trained = score(model, tok, a.data, samples, pre)
-    with torch.no_grad():
-        for x in model.xattn.values():
-            x.attn_gate.zero_()
-            x.ff_gate.zero_()
-    bare = score(model, tok, a.data, samples, pre)
+    trained = score(model, tok, a.data, samples, pre, with_media=True)
+    bare = score(model, tok, a.data, samples, pre, with_media=False)
     result = {name: {'label tokens': summary(rows, 1), 'other answer tokens': summary(rows, 0)}
               for name, rows in (('trained gates', trained), ('all gates 0 (bare LM)', bare))}
     print(f'{a.data}: samples {a.start}-{a.start + len(samples) - 1}, teacher-forced answer tokens (loss in nats per token)\n')
