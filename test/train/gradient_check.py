@@ -4,7 +4,9 @@ torch 1.13's CPU GELU backward is wrong when the gradient and the input have dif
 layouts; model.gelu guards against it. This compares the trainer's gradients with those of
 the same model whose GELU is written out as 0.5 x (1 + erf(x / sqrt 2)), whose backward torch
 derives from plain elementwise ops. It also runs the unguarded F.gelu the same way, to show
-that the check can see the bug on this torch (a diagnostic, not a pass condition)."""
+that the check can see the bug on this torch (a diagnostic, not a pass condition).
+Stage 1's word loss (stage_vision.sparse_target_bce, targets as the indices of their ones) is
+compared with torch's dense BCE the same way: value and gradient."""
 import json
 import math
 import os
@@ -16,6 +18,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', 'tools', 'train'))
 import model as M  # noqa: E402
 from main import make_config  # noqa: E402
+from stage_vision import sparse_target_bce  # noqa: E402
 
 
 def erf_gelu(x):
@@ -43,6 +46,17 @@ def max_rel_diff(a, b):
     return max(float((a[n] - b[n]).abs().max() / (b[n].abs().max() + 1e-12)) for n in b)
 
 
+def sparse_bce_diff():
+    """Relative difference of sparse_target_bce from the dense BCE, value and gradient."""
+    logits = (torch.randn(6, 40, 96) * 3).requires_grad_(True)
+    targets = (torch.rand(6, 40, 96) < 0.02).float()
+    dense = F.binary_cross_entropy_with_logits(logits, targets, pos_weight=torch.tensor(20.0))
+    g_dense, = torch.autograd.grad(dense, logits)
+    sparse = sparse_target_bce(logits, torch.nonzero(targets.reshape(-1)).squeeze(1), pos_weight=20.0)
+    g_sparse, = torch.autograd.grad(sparse, logits)
+    return max(float((sparse - dense).abs() / dense.abs()), float((g_sparse - g_dense).abs().max() / g_dense.abs().max()))
+
+
 def main():
     torch.manual_seed(0)
     torch.set_num_threads(2)
@@ -63,6 +77,7 @@ def main():
         'max_rel_diff': max_rel_diff(first, reference),
         'repeat_identical': all(torch.equal(first[n], second[n]) for n in first),
         'unguarded_max_rel_diff': max_rel_diff(raw, reference),
+        'sparse_bce_rel_diff': sparse_bce_diff(),
     }))
 
 
