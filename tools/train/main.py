@@ -18,7 +18,6 @@ from common import fail, log, save_ckpt, setup, write_json  # noqa: E402
 from data import FrameCache, build_frame_cache, load_samples, rgb, still_frames  # noqa: E402
 from export import export_weights, write_fixture  # noqa: E402
 from model import Flamingo  # noqa: E402
-from fewshot import FewShot  # noqa: E402
 from stage_flamingo import Examples, cache_features, train_flamingo  # noqa: E402
 from stage_lm import train_lm  # noqa: E402
 from stage_vision import train_vision  # noqa: E402
@@ -117,12 +116,8 @@ def main():
         model, cache, samples, tok, seconds=0.25 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 12, lr=6e-4))
     for p in model.vision.parameters():
         p.requires_grad_(False)
-    stills = [i for i, s in enumerate(samples) if s['kind'] != 'recording']
-    # a quarter as many lists of records in made-up formats as there are samples: about 10% of the tokens
-    records = FewShot(samples, tok, stills).lm_texts(np.random.default_rng(3), len(samples) // 4)
     reports['lm'] = stage(a.work, 'stage2-lm', model, lambda: train_lm(
-        model, samples, tok, seconds=0.15 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 32, seq=128, lr=1e-3,
-        extra_texts=records))
+        model, samples, tok, seconds=0.15 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 32, seq=128, lr=1e-3))
     for p in model.lm.parameters():
         p.requires_grad_(False)
     # Stage 3 sees the first n samples: the frozen encoder's features of all 6k would take
@@ -132,12 +127,10 @@ def main():
     feats = cache_features(model.vision, cache.frames[:end], os.path.join(a.work, 'features-train.npy'))
     ex = Examples(samples[:n], tok)
     # lr 1e-3 and the two aids that keep the gates from staying shut (stage_flamingo.py): the
-    # first 30% on the answers' first tokens only, and the resampler's auxiliary bag-of-tokens head;
-    # one sequence in ten a few-shot one (fewshot.py; in the smoke run one in two, so that it runs).
-    fewshot = FewShot(samples, tok, [i for i in stills if i < n])
+    # first 30% on the answers' first tokens only, and the resampler's auxiliary bag-of-tokens head.
     reports['flamingo'] = stage(a.work, 'stage3-flamingo', model, lambda: train_flamingo(
         model, ex, feats, cache, seconds=0.45 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 8, lr=1e-3, max_len=256,
-        heads_until=0.3, aux_weight=1.0, fewshot=fewshot, fewshot_share=0.5 if smoke else 0.1))
+        heads_until=0.3, aux_weight=1.0))
 
     n_params = export_weights(model, cfg, bundle_meta(tok), tok, a.out)
     test_dir = os.path.join(a.data, 'test')

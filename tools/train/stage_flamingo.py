@@ -1,8 +1,7 @@
 """Stage 3: with the encoder and the LM frozen, train only the Perceiver Resampler, the GATED
 XATTN-DENSE blocks and the embeddings of <image> and <|endofchunk|>, on interleaved sequences:
 one to three media items (still screens, tiled into frames, or recordings) each followed by
-its prompt and answer, and screens whose answers share a format made up for the sequence, so
-that few-shot prompting works. The frozen encoder's features are
+its prompt and answer, so that few-shot prompting works. The frozen encoder's features are
 computed once into a cache.
 Two aids keep the tanh gates (from 0) from staying shut, which is what the first run did: a
 curriculum that first trains on the answers' first tokens only (what the image decides), and
@@ -51,14 +50,14 @@ class Examples:
 
 
 def make_batch(ex, feats, cache, picks, max_len):
-    """picks: list (per sequence) of examples (sample, prompt ids, answer ids, task). Returns
-    token ids, labels, media index, media features [Mtot, Fmax, P, Dv], frame mask [Mtot, Fmax]
-    and each media's (seq, slot)."""
+    """picks: list (per sequence) of example indices. Returns token ids, labels, media index,
+    media features [Mtot, Fmax, P, Dv], frame mask [Mtot, Fmax] and each media's (seq, slot)."""
     seqs, media = [], []
     for b, chosen in enumerate(picks):
         ids, labels, midx = [ex.bos], [-100], [0]
         m = 0
-        for i, p, a, _ in chosen:
+        for e in chosen:
+            i, p, a, _ = ex.items[e]
             chunk = [ex.image] + p + a + [ex.eoc]
             if len(ids) + len(chunk) > max_len and m > 0:
                 break
@@ -125,8 +124,7 @@ def trainable(model):
     return params, emb
 
 
-def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_len=384, heads_until=0.0, heads_k=8, aux_weight=0.0,
-                   fewshot=None, fewshot_share=0.0):
+def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_len=384, heads_until=0.0, heads_k=8, aux_weight=0.0):
     params, emb = trainable(model)
     vocab, dv = emb.shape[0], model.vision.width
     # Auxiliary head (dropped after training): from the mean of a media item's latents, the bag
@@ -143,11 +141,7 @@ def train_flamingo(model, ex, feats, cache, seconds, max_steps, batch, lr, max_l
     n = len(ex.items)
     while not budget.done(step):
         frac = budget.frac(step)
-        # Sequences of 1-3 examples with their prompts; a share of them 2-3 screens whose answers
-        # share a format made up for that sequence, with no prompt (few-shot, fewshot.py).
-        picks = [fewshot.sequence(rng) if fewshot is not None and rng.random() < fewshot_share
-                 else [ex.items[e] for e in rng.integers(0, n, size=rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))]
-                 for _ in range(batch)]
+        picks = [list(rng.integers(0, n, size=rng.choice([1, 2, 3], p=[0.5, 0.3, 0.2]))) for _ in range(batch)]
         ids, labels, midx, mf, mask, slots, owners = make_batch(ex, feats, cache, picks, max_len)
         for g in opt.param_groups:
             g['lr'] = lr_at(frac, lr)

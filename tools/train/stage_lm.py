@@ -1,6 +1,5 @@
 """Stage 2: pretrain the decoder-only LM on the generator's texts alone (prompt, newline,
-answer, EOS; packed into windows), plus lists of records in made-up formats (fewshot.py), then
-freeze it."""
+answer, EOS; packed into windows), then freeze it."""
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -8,19 +7,17 @@ import torch.nn.functional as F
 from common import Budget, bf16, check_finite, log, lr_at
 
 
-def lm_stream(samples, tok, extra_texts=()):
+def lm_stream(samples, tok):
     bos, eos = tok.id('<s>'), tok.id('</s>')
     out = []
     for s in samples:
         for t in s['tasks']:
             out += [bos] + tok.encode(t['prompt'] + '\n') + tok.encode(t['answer']) + [eos]
-    for text in extra_texts:
-        out += [bos] + tok.encode(text) + [eos]
     return np.array(out, dtype=np.int64)
 
 
-def train_lm(model, samples, tok, seconds, max_steps, batch, seq, lr, extra_texts=()):
-    stream = lm_stream(samples, tok, extra_texts)
+def train_lm(model, samples, tok, seconds, max_steps, batch, seq, lr):
+    stream = lm_stream(samples, tok)
     lm_params = list(model.lm.parameters())
     opt = torch.optim.AdamW(lm_params, lr=lr, weight_decay=0.05)
     rng = np.random.default_rng(1)
