@@ -100,7 +100,8 @@ class NFNet(nn.Module):
                     expected_var = 1.0
                 expected_var += self.alpha ** 2
         x = act(x)                                           # [F, C, H', W']
-        x = x.flatten(2).transpose(1, 2)                     # [F, P, C], p = y*W' + x
+        # contiguous: on the transposed view, the Linear layers after it ran as a slow strided bmm
+        x = x.flatten(2).transpose(1, 2).contiguous()        # [F, P, C], p = y*W' + x
         return x + self.pos_embed if self.pos_embed is not None else x
 
 

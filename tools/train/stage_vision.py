@@ -83,9 +83,7 @@ def train_vision(model, cache, samples, tok, seconds, max_steps, batch, lr, ckpt
             g['lr'] = lr_at(frac, lr)
         with bf16():
             feats = vision(x)                                                               # [2B, P, Dv]
-        # Contiguous: on the encoder's transposed output the heads' Linear ran as a strided bmm,
-        # several times slower than the plain matrix product it is.
-        feats = feats.float().contiguous()
+        feats = feats.float()
         loss_comp = F.cross_entropy(heads.comp(feats).reshape(-1, len(COMP_TYPES) + 1), comp.reshape(-1), ignore_index=-1)
         wl = heads.words(feats)                                                             # [2B, P, V]
         # Positives are rare: weight them so "nothing written here" is not the easy answer.
