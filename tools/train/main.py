@@ -1,5 +1,8 @@
 """`npm run train` (Python part): tokenizer, frame cache, the three Flamingo stages, export.
 Resumable: each stage writes a checkpoint into --work and is skipped when it exists.
+By default every stage runs the shipped model's number of steps (RECIPE), so a rerun gives the
+same model on a faster or slower machine; --budget-minutes M gives each stage a share of M
+minutes instead (for experiments: the steps then depend on the machine's speed that day).
 Usage: python3 tools/train/main.py --data DIR --work DIR --out WEIGHTS_DIR --fixture-out DIR --gates0-out DIR
        [--budget-minutes M] [--smoke]"""
 import argparse
@@ -23,6 +26,10 @@ from stage_lm import train_lm  # noqa: E402
 from stage_vision import train_vision  # noqa: E402
 
 LM_VOCAB = 766  # + <image>, <|endofchunk|> = 768
+
+# The shipped model's recipe in steps: its run (2026-12-01, time-budgeted at 85 minutes) got
+# these, and stage 3 saw the first 3,825 of its 6,375 training samples.
+RECIPE = {'steps': {'vision': 4980, 'lm': 2723, 'flamingo': 6801}, 'stage3_samples': 3825}
 
 # Frames of 256x384 (16:10-ish, like most screens); a screenshot becomes a global view plus
 # 2x2 tiles, i.e. it is seen at 512x768: a 1280x800 window is scaled by 0.6, so 14 px text
@@ -82,7 +89,7 @@ def main():
     ap.add_argument('--out', required=True)
     ap.add_argument('--fixture-out', required=True, help='parity fixture folder')
     ap.add_argument('--gates0-out', required=True, help='weights folder with every gate at 0 (the bare-LM baseline)')
-    ap.add_argument('--budget-minutes', type=float, default=120)
+    ap.add_argument('--budget-minutes', type=float, help='time-budgeted stages instead of the recipe\'s steps')
     ap.add_argument('--smoke', action='store_true')
     a = ap.parse_args()
     setup(0)
@@ -109,27 +116,34 @@ def main():
     cache = FrameCache(os.path.join(a.work, 'frames-train'))
     log('data', f'{len(cache.frames)} frames cached, grid {grid}')
 
-    m = a.budget_minutes * 60
     smoke = a.smoke
+    if smoke:
+        seconds, steps, n = {k: float('inf') for k in RECIPE['steps']}, {k: 3 for k in RECIPE['steps']}, len(samples)
+    elif a.budget_minutes is None:
+        seconds, steps, n = {k: float('inf') for k in RECIPE['steps']}, RECIPE['steps'], RECIPE['stage3_samples']
+    else:
+        m = a.budget_minutes * 60
+        seconds, steps = {'vision': 0.25 * m, 'lm': 0.15 * m, 'flamingo': 0.45 * m}, {k: 10**9 for k in RECIPE['steps']}
+        n = round(45 * a.budget_minutes)
+    # Stage 3 sees the first n samples: the frozen encoder's features of all of them would take
+    # longer to compute here than stage 3 itself gets.
+    n = min(n, len(samples))
     reports = {}
     reports['vision'] = stage(a.work, 'stage1-vision', model, lambda: train_vision(
-        model, cache, samples, tok, seconds=0.25 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 12, lr=6e-4))
+        model, cache, samples, tok, seconds=seconds['vision'], max_steps=steps['vision'], batch=4 if smoke else 12, lr=6e-4))
     for p in model.vision.parameters():
         p.requires_grad_(False)
     reports['lm'] = stage(a.work, 'stage2-lm', model, lambda: train_lm(
-        model, samples, tok, seconds=0.15 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 32, seq=128, lr=1e-3))
+        model, samples, tok, seconds=seconds['lm'], max_steps=steps['lm'], batch=4 if smoke else 32, seq=128, lr=1e-3))
     for p in model.lm.parameters():
         p.requires_grad_(False)
-    # Stage 3 sees the first n samples: the frozen encoder's features of all 6k would take
-    # longer to compute here than stage 3 itself gets.
-    n = len(samples) if smoke else min(len(samples), round(45 * a.budget_minutes))
     end = int(cache.start[n - 1] + cache.count[n - 1])
     feats = cache_features(model.vision, cache.frames[:end], os.path.join(a.work, 'features-train.npy'))
     ex = Examples(samples[:n], tok)
     # lr 1e-3 and the two aids that keep the gates from staying shut (stage_flamingo.py): the
     # first 30% on the answers' first tokens only, and the resampler's auxiliary bag-of-tokens head.
     reports['flamingo'] = stage(a.work, 'stage3-flamingo', model, lambda: train_flamingo(
-        model, ex, feats, cache, seconds=0.45 * m, max_steps=3 if smoke else 10**9, batch=4 if smoke else 8, lr=1e-3, max_len=256,
+        model, ex, feats, cache, seconds=seconds['flamingo'], max_steps=steps['flamingo'], batch=4 if smoke else 8, lr=1e-3, max_len=256,
         heads_until=0.3, aux_weight=1.0))
 
     n_params = export_weights(model, cfg, bundle_meta(tok), tok, a.out)
@@ -146,7 +160,7 @@ def main():
     export_weights(model, cfg, bundle_meta(tok), tok, a.gates0_out, zero_gates=True)
     gates = {i: {'attn_gate': float(torch.tanh(x.attn_gate)), 'ff_gate': float(torch.tanh(x.ff_gate))} for i, x in model.xattn.items()}
     write_json(os.path.join(a.out, 'training.json'), {
-        'budget_minutes': a.budget_minutes, 'smoke': smoke, 'samples': len(samples), 'frames': int(len(cache.frames)),
+        'budget_minutes': a.budget_minutes, 'recipe_steps': None if smoke or a.budget_minutes else RECIPE['steps'], 'smoke': smoke, 'samples': len(samples), 'frames': int(len(cache.frames)),
         'stage3_samples': n, 'stage3_frames': end,
         'parameters': int(n_params), 'stages': reports, 'tanh_gates': gates, 'fixture_logits_shape': list(shape),
         'python_wall_seconds': round(time.time() - t_start)})

@@ -55,7 +55,7 @@ def sparse_target_bce(logits, positives, pos_weight):
     return (F.softplus(logits).sum() + (pos_weight * F.softplus(-lp) - F.softplus(lp)).sum()) / logits.numel()
 
 
-def train_vision(model, cache, samples, tok, seconds, max_steps, batch, lr, ckpt_dir=None):
+def train_vision(model, cache, samples, tok, seconds, max_steps, batch, lr):
     vision = model.vision
     dv, P = vision.width, vision.grid[0] * vision.grid[1]
     lm_vocab = model.cfg['lm']['vocab_size']
