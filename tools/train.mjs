@@ -2,8 +2,9 @@
 // Flamingo stages (PyTorch), export, the ONNX bundle (the project's builder), evaluation.
 // Every step resumes from what an earlier run left in --out.
 // Usage: npm run train -- [--out DIR] [--bundle DIR] [--budget-minutes M] [--smoke] [--no-eval]
-//   --budget-minutes scales data and training time (default 120: the full recipe, estimated at about 2h on a quiet
-//   machine from the stage times of the shipped model's run, which used 85; see models/flamingo-screens/MODEL_CARD.md);
+//   by default the shipped model's recipe: its 6,375 training samples and each stage's number of steps
+//   (tools/train/main.py RECIPE), so a rerun gives the same model whatever the machine's speed that day;
+//   --budget-minutes M instead scales the data with M and gives each stage a share of M minutes (experiments);
 //   --smoke runs every step on a few samples (under two minutes).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,12 +13,12 @@ import { parseArgs } from 'node:util';
 const { values: a } = parseArgs({
   options: {
     out: { type: 'string', default: '.cache/train' }, bundle: { type: 'string' },
-    'budget-minutes': { type: 'string', default: '120' }, smoke: { type: 'boolean', default: false },
+    'budget-minutes': { type: 'string' }, smoke: { type: 'boolean', default: false },
     'no-eval': { type: 'boolean', default: false },
   },
 });
-const budget = Number(a['budget-minutes']);
-if (!(budget > 0)) throw new Error(`--budget-minutes must be a positive number, got "${a['budget-minutes']}"`);
+const budget = a['budget-minutes'] === undefined ? undefined : Number(a['budget-minutes']);
+if (budget !== undefined && !(budget > 0)) throw new Error(`--budget-minutes must be a positive number, got "${a['budget-minutes']}"`);
 const out = a.out;
 const bundle = a.bundle ?? join(out, 'bundle');
 const python = process.env.PYTHON ?? '/usr/bin/python3';
@@ -37,13 +38,14 @@ function step(name, cmd, args) {
   console.log(`train: ${name} done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
-const trainCount = a.smoke ? 24 : Math.min(15000, Math.round(75 * budget));
+const trainCount = a.smoke ? 24 : budget ? Math.min(15000, Math.round(75 * budget)) : 6375;
 const testCount = a.smoke ? 6 : 300;
 const data = join(out, 'data');
 step('data (train)', process.execPath, ['tools/datagen/main.mjs', '--out', data, '--split', 'train', '--count', String(trainCount)]);
 step('data (test)', process.execPath, ['tools/datagen/main.mjs', '--out', data, '--split', 'test', '--count', String(testCount)]);
 step('stages 1-3 and export', python, ['tools/train/main.py', '--data', data, '--work', join(out, 'work'), '--out', join(out, 'weights'),
-  '--fixture-out', join(out, 'fixture'), '--gates0-out', join(out, 'weights-gates0'), '--budget-minutes', String(budget), ...(a.smoke ? ['--smoke'] : [])]);
+  '--fixture-out', join(out, 'fixture'), '--gates0-out', join(out, 'weights-gates0'),
+  ...(budget ? ['--budget-minutes', String(budget)] : []), ...(a.smoke ? ['--smoke'] : [])]);
 step('build (esbuild)', process.execPath, ['esbuild.mjs', '--quiet']);
 step('bundle', process.execPath, ['dist/build-model.mjs', '--weights', join(out, 'weights'), '--out', bundle]);
 step('bundle with gates at 0', process.execPath, ['dist/build-model.mjs', '--weights', join(out, 'weights-gates0'), '--out', join(out, 'bundle-gates0')]);
