@@ -30,6 +30,10 @@ LM_VOCAB = 766  # + <image>, <|endofchunk|> = 768
 # The shipped model's recipe in steps: its run (2026-12-01, time-budgeted at 85 minutes) got
 # these, and stage 3 saw the first 3,825 of its 6,375 training samples.
 RECIPE = {'steps': {'vision': 4980, 'lm': 2723, 'flamingo': 6801}, 'stage3_samples': 3825}
+# Stage 3's settings: lr 1e-3 and the two aids that keep the gates from staying shut
+# (stage_flamingo.py): the first 30% on the answers' first tokens only, and the resampler's
+# auxiliary bag-of-tokens head. probe_memorise.py reuses them.
+STAGE3 = {'batch': 8, 'lr': 1e-3, 'max_len': 256, 'heads_until': 0.3, 'aux_weight': 1.0}
 
 # Frames of 256x384 (16:10-ish, like most screens); a screenshot becomes a global view plus
 # 2x2 tiles, i.e. it is seen at 512x768: a 1280x800 window is scaled by 0.6, so 14 px text
@@ -140,11 +144,8 @@ def main():
     end = int(cache.start[n - 1] + cache.count[n - 1])
     feats = cache_features(model.vision, cache.frames[:end], os.path.join(a.work, 'features-train.npy'))
     ex = Examples(samples[:n], tok)
-    # lr 1e-3 and the two aids that keep the gates from staying shut (stage_flamingo.py): the
-    # first 30% on the answers' first tokens only, and the resampler's auxiliary bag-of-tokens head.
     reports['flamingo'] = stage(a.work, 'stage3-flamingo', model, lambda: train_flamingo(
-        model, ex, feats, cache, seconds=seconds['flamingo'], max_steps=steps['flamingo'], batch=4 if smoke else 8, lr=1e-3, max_len=256,
-        heads_until=0.3, aux_weight=1.0))
+        model, ex, feats, cache, seconds=seconds['flamingo'], max_steps=steps['flamingo'], **(dict(STAGE3, batch=4) if smoke else STAGE3)))
 
     n_params = export_weights(model, cfg, bundle_meta(tok), tok, a.out)
     test_dir = os.path.join(a.data, 'test')

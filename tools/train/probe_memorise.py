@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from common import setup  # noqa: E402
 from data import FrameCache, load_samples  # noqa: E402
+from main import STAGE3  # noqa: E402
 from model import Flamingo  # noqa: E402
 from probe_reading import load_model, score, summary  # noqa: E402
 from stage_flamingo import Examples, train_flamingo  # noqa: E402
@@ -51,8 +52,7 @@ def main():
     samples = load_samples(split)
     cache = FrameCache(os.path.join(a.run, 'work', 'frames-train'))
     feats = np.load(os.path.join(a.run, 'work', 'features-train.npy'), mmap_mode='r')  # stage 3's cached features
-    report = train_flamingo(model, Examples(samples[:a.count], tok), feats, cache, seconds=float('inf'), max_steps=a.steps,
-                            batch=8, lr=1e-3, max_len=256, heads_until=0.3, aux_weight=1.0)
+    report = train_flamingo(model, Examples(samples[:a.count], tok), feats, cache, seconds=float('inf'), max_steps=a.steps, **STAGE3)
     model.eval()
     print(f'stage 3 on samples 0-{a.count - 1} only: {json.dumps(report)}\n')
     print('| samples | label tokens: with images | bare LM | other tokens: with images | bare LM |\n|---|---|---|---|---|')
